@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Sets up everything the addon needs to run and be tested: Odoo 18.0's source, a Python 3.11
+# virtualenv with Odoo's requirements and ours, a reachable PostgreSQL and an Odoo config.
+# Idempotent: a second run checks, finds everything in place, and changes nothing.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV="$ROOT/.venv"
+STATE="$ROOT/.odoo"
+ODOO_CACHE="$HOME/.cache/odoo-src/18.0"
+PYTHON=${PYTHON:-python3.11}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-$(id -un)}
+
+fail() { echo "setup: $*" >&2; exit 1; }
+step() { echo "setup: $*"; }
+
+# --- Odoo 18.0 source ------------------------------------------------------------------------
+is_odoo18() { [ -f "$1/odoo/release.py" ] && grep -q "^version_info = (18, 0," "$1/odoo/release.py"; }
+if [ -n "${ODOO_SRC:-}" ]; then
+    is_odoo18 "$ODOO_SRC" || fail "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree (no odoo/release.py with version 18.0)."
+elif is_odoo18 "$ODOO_CACHE"; then
+    ODOO_SRC=$ODOO_CACHE
+else
+    step "no Odoo 18.0 source in $ODOO_CACHE: cloning upstream Odoo 18.0 there"
+    mkdir -p "$(dirname "$ODOO_CACHE")"
+    git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git "$ODOO_CACHE.partial" 2>/dev/null \
+        || { rm -rf "$ODOO_CACHE.partial"; fail "Odoo 18.0 source missing: put it in $ODOO_CACHE or set ODOO_SRC=/path/to/odoo-18.0 (cloning github.com/odoo/odoo failed: no network?)."; }
+    mv "$ODOO_CACHE.partial" "$ODOO_CACHE"
+    ODOO_SRC=$ODOO_CACHE
+fi
+ODOO_SRC=$(cd "$ODOO_SRC" && pwd)
+
+# --- Python 3.11 virtualenv ------------------------------------------------------------------
+if [ ! -x "$VENV/bin/python" ]; then
+    command -v "$PYTHON" >/dev/null || fail "Python 3.11 not found: install it (Debian: apt-get install python3.11 python3.11-venv) or set PYTHON=/path/to/python3.11."
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+        || fail "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); Odoo 18 here needs 3.11: set PYTHON=/path/to/python3.11."
+    step "creating $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || fail "$VENV is not Python 3.11: remove it and run make setup again."
+
+# Requirements are reinstalled only when Odoo's or ours change (a stamp holds their hash).
+# python-ldap is left out: it only serves auth_ldap and needs libldap headers to build.
+REQS="$STATE/requirements.txt"
+mkdir -p "$STATE"
+{ grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt"; cat "$ROOT/tools/requirements.txt"; } > "$REQS.new"
+STAMP="$VENV/.requirements.sha256"
+if [ ! -f "$STAMP" ] || [ "$(sha256sum < "$REQS.new")" != "$(cat "$STAMP")" ]; then
+    step "installing Odoo's requirements and ours into $VENV (takes a few minutes the first time)"
+    export PIP_CONSTRAINT="$ROOT/tools/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1
+    "$VENV/bin/python" -m pip install --quiet "setuptools<81" wheel
+    "$VENV/bin/python" -m pip install --quiet -r "$REQS.new" \
+        || fail "pip could not install the requirements (see above); a package index must be reachable the first time."
+    sha256sum < "$REQS.new" > "$STAMP"
+fi
+mv "$REQS.new" "$REQS"
+# Odoo is used from its source tree, not installed: a .pth file puts it on the path.
+SITE=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+[ "$(cat "$SITE/odoo-src.pth" 2>/dev/null)" = "$ODOO_SRC" ] || echo "$ODOO_SRC" > "$SITE/odoo-src.pth"
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        version=$(ls /etc/postgresql | sort -V | tail -n 1)
+        step "starting the local PostgreSQL $version cluster"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null \
+            || sudo -n pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+    fi
+    pg_isready -q -h "$PGHOST" -p "$PGPORT" 2>/dev/null \
+        || fail "PostgreSQL does not answer on $PGHOST:$PGPORT: install and start it (Debian: apt-get install postgresql), or set PGHOST/PGPORT/PGUSER."
+fi
+psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -Atc "select 1" >/dev/null 2>&1 \
+    || fail "PostgreSQL on $PGHOST:$PGPORT refuses role '$PGUSER': create it (createuser -s $PGUSER) or set PGUSER."
+
+# --- Odoo configuration ----------------------------------------------------------------------
+# The addons path needs this repository under its module name, whatever the checkout is called.
+mkdir -p "$STATE/addons" "$STATE/data"
+LINK="$STATE/addons/l10n_be_codabox_connect"
+[ "$(readlink "$LINK" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$LINK"
+CONF="$STATE/odoo.conf"
+cat > "$CONF.new" <<EOF
+[options]
+addons_path = $ODOO_SRC/odoo/addons,$ODOO_SRC/addons,$STATE/addons
+data_dir = $STATE/data
+db_host = $PGHOST
+db_port = $PGPORT
+db_user = $PGUSER
+db_password = False
+http_interface = 127.0.0.1
+http_port = 8069
+list_db = True
+without_demo = all
+EOF
+if cmp -s "$CONF.new" "$CONF"; then rm "$CONF.new"; else mv "$CONF.new" "$CONF"; step "wrote $CONF"; fi
+echo "$ODOO_SRC" > "$STATE/odoo-src"
+step "ready (Odoo source: $ODOO_SRC, PostgreSQL: $PGUSER@$PGHOST:$PGPORT)"
