@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: a fresh database with a Belgian company on the l10n_be chart,
 # the addon installed into it, then pytest-odoo over every test (Odoo ones included, with
-# Odoo's HTTP server for the controller and browser tests). Extra arguments go to pytest.
+# Odoo's HTTP server for the controller and browser tests).
+# Arguments are pytest arguments; test paths are given from the repository root
+# (tests/test_x.py::TestY). TEST_DB names the database (default codabox_test); with
+# TEST_REUSE_DB=1 an existing one is upgraded instead of made again (for quick iterations).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -9,19 +12,34 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$ROOT/tools/odoo-env.sh"
 DB=${TEST_DB:-codabox_test}
 
-echo "test: creating database $DB (Belgian company, l10n_be chart, l10n_be_codabox_connect)"
-create_belgian_db "$DB"
 # Install, then upgrade: both must run without an error or a warning from Odoo.
-for action in -i -u; do
-    log=$(odoo_bin -d "$DB" "$action" l10n_be_codabox_connect --stop-after-init --log-level=warn 2>&1) \
-        && ! grep -E " (WARNING|ERROR|CRITICAL) " <<<"$log" | grep -v "Running as user 'root'" \
-        || { echo "$log" >&2; echo "test: 'odoo-bin $action l10n_be_codabox_connect' is not clean (above)" >&2; exit 1; }
+odoo_clean() {
+    local log
+    log=$(odoo_bin -d "$DB" "$@" --stop-after-init --log-level=warn 2>&1) \
+        && ! grep -E " (WARNING|ERROR|CRITICAL) " <<<"$log" \
+        || { echo "$log" >&2; echo "test: 'odoo-bin $*' is not clean (above)" >&2; exit 1; }
+}
+if [ "${TEST_REUSE_DB:-}" = 1 ] && psql -d "$DB" -Atc "SELECT 1" >/dev/null 2>&1; then
+    odoo_clean -u l10n_be_codabox_connect
+else
+    echo "test: creating database $DB (Belgian company, l10n_be chart, l10n_be_codabox_connect)"
+    create_belgian_db "$DB"
+    odoo_clean -i l10n_be_codabox_connect
+    odoo_clean -u l10n_be_codabox_connect
+fi
+
+# pytest must see the tests under the addon's module name: through the addons-path link.
+args=()
+for arg in "$@"; do
+    case "$arg" in tests|tests/*) args+=("$ADDON_LINK/$arg") ;; *) args+=("$arg") ;; esac
 done
+printf '%s\n' "${args[@]}" | grep -q "^$ADDON_LINK/tests" || args+=("$ADDON_LINK/tests")
 
 cd "$STATE"
 set +e
-"$VENV/bin/python" -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$DB" \
-    --odoo-http --odoo-log-level=warn --odoo-extra=log-handler=odoo.tests.common:CRITICAL --rootdir="$ADDON_LINK" "$ADDON_LINK/tests" "$@"
+"$VENV/bin/python" -m pytest -p no:cacheprovider --rootdir="$ADDON_LINK" \
+    --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
+    --odoo-extra=log-handler=odoo.tests.common:CRITICAL "${args[@]}"
 status=$?
 set -e
 # pytest's exit code 5 means it collected nothing: that is a failure here, not a pass.
