@@ -1,0 +1,535 @@
+"""Client of CodaBox's API v2 and of the Connect protocol (notes.md, "Our protocol").
+
+Pure Python (requests only), so that it is tested against the sandbox over real HTTP
+without Odoo. Every call returns validated data or raises ONE ``CodaboxError`` subclass.
+
+Retries: idempotent calls (GET, PUT acknowledge, DELETE) are retried on connection errors,
+timeouts, answers cut short or failing their digest, 5xx and 429, at most ``max_retries``
+times, after ``uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))`` seconds (full
+jitter) or after the Retry-After of a 429 (capped by ``max_backoff``). POST calls (token,
+connections, password) may change something at CodaBox: they are retried only when the
+connection could not even be opened.
+
+Secrets (passwords, the office password, authorization codes, delivery credentials) never
+reach a log record, an exception text or a repr: logs carry method, path, status and
+attempt; any text quoted from CodaBox is scrubbed of the secrets sent with the call.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlencode, urlsplit
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+from .exceptions import (
+    AlreadyRegistered,
+    CodaboxProtocolError,
+    CodaboxRateLimited,
+    CodaboxServerError,
+    CodaboxUnreachable,
+    ConsentNotValid,
+    CredentialsRefused,
+    InvalidAuthorizationCode,
+    InvalidOfficePassword,
+    NotAccountingOffice,
+    NotClientOfOffice,
+)
+
+_logger = logging.getLogger(__name__)
+
+CONSENT_STATUSES = ("allowed", "denied", "pending", "cancelled")
+FORMATS = ("cod", "pdf")
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+_DETAIL_MAX = 300
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connected company's delivery credentials, as CodaBox answers them (repr hides them)."""
+
+    consent_id: str
+    status: str
+    feed_client_id: str
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """A delivered document not yet acknowledged."""
+
+    feed_index: str
+    document_model: str
+    metadata: dict
+
+
+class _Damaged(Exception):
+    """An answer that arrived cut short or corrupted: worth another attempt."""
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.error = error
+
+
+def _root(api_url):
+    """``https://api.codabox.com``; the ``/v2`` of CodaBox's documented base URL is ours to add."""
+    root = api_url.rstrip("/")
+    return root[: -len("/v2")] if root.endswith("/v2") else root
+
+
+def _redact(text, secrets):
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _retry_after(response):
+    """Retry-After in seconds (delta or HTTP date), or None when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _sha256_digest(header):
+    """The SHA-256 of a ``Repr-Digest: sha-256=:<base64>:`` header, if there is one."""
+    for item in (header or "").split(","):
+        name, _, value = item.strip().partition("=")
+        if name == "sha-256" and len(value) > 2 and value[0] == value[-1] == ":":
+            try:
+                return base64.b64decode(value[1:-1], validate=True)
+            except binascii.Error:
+                return None
+    return None
+
+
+def _cause(exc):
+    """The urllib3 error under a requests exception (MaxRetryError unwrapped)."""
+    reason = exc.args[0] if exc.args else None
+    return getattr(reason, "reason", reason)
+
+
+def _not_sent(exc):
+    """True when the connection could not be opened, so the request never left."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    # urllib3's NewConnectionError (refused, unreachable) is a ConnectTimeoutError.
+    return isinstance(exc, requests.ConnectionError) and isinstance(
+        _cause(exc), ConnectTimeoutError
+    )
+
+
+class CodaboxClient:
+    """One CodaBox API endpoint for one software vendor, with or without delivery credentials.
+
+    ``api_url`` is CodaBox's API root (``https://api.codabox.com``; a trailing ``/v2`` is
+    accepted); ``credentials`` (username, password) serve the delivery calls.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        software_id: str,
+        *,
+        credentials: tuple[str, str] | None = None,
+        timeout=(5, 30),
+        max_retries=4,
+        backoff=0.5,
+        max_backoff=30,
+        session: requests.Session | None = None,
+    ):
+        self.api_url = _root(api_url)
+        self.software_id = software_id
+        self._credentials = tuple(credentials) if credentials else None
+        self.timeout = tuple(timeout) if isinstance(timeout, tuple | list) else (timeout, timeout)
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self.session = session or requests.Session()
+        self._host = urlsplit(self.api_url).netloc.rpartition("@")[2]
+
+    def __repr__(self):
+        return f"CodaboxClient({self.api_url!r})"
+
+    # --- Connect ------------------------------------------------------------------------
+
+    @staticmethod
+    def authorize_url(mycodabox_url, *, software_id, office_vat, company_vat, redirect_uri, state):
+        """Where to send the browser for the office's consent in MyCodaBox."""
+        query = urlencode(
+            {
+                "software_id": software_id,
+                "office_vat": office_vat,
+                "company_vat": company_vat,
+                "redirect_uri": redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{mycodabox_url.rstrip('/')}/connect/authorize?{query}"
+
+    def exchange_code(self, code, office_password) -> Connection:
+        """The code MyCodaBox sent back -> the first company's connection."""
+        data = self._json(
+            "POST",
+            "v2/connect/token/",
+            payload={"code": code, "office_password": office_password},
+            secrets=(code, office_password),
+            errors=self._connect_errors(),
+            required=Connection.__dataclass_fields__,
+        )
+        return self._connection(data)
+
+    def connect_company(self, office_vat, company_vat, office_password) -> Connection:
+        """A further client company of an office whose consent is allowed."""
+        data = self._json(
+            "POST",
+            "v2/connect/connections/",
+            payload={
+                "office_vat": office_vat,
+                "company_vat": company_vat,
+                "office_password": office_password,
+            },
+            secrets=(office_password,),
+            errors=self._connect_errors(office_vat, company_vat),
+            required=Connection.__dataclass_fields__,
+        )
+        return self._connection(data)
+
+    def consent_status(self, consent_id) -> str:
+        """``allowed``, ``denied``, ``pending`` or ``cancelled``."""
+        unknown = ConsentNotValid(f"CodaBox knows no consent {consent_id}.")
+        data = self._json(
+            "GET",
+            f"v2/connect/consents/{quote(consent_id, safe='')}/",
+            errors={"notFound": unknown},
+            required=("status",),
+        )
+        if data["status"] not in CONSENT_STATUSES:
+            raise CodaboxProtocolError(
+                f"CodaBox answered an unknown consent status for {consent_id}."
+            )
+        return data["status"]
+
+    def revoke(self, feed_client_id):
+        """Ends a company's connection; one CodaBox does not know is as good as revoked."""
+        path = f"v2/connect/connections/{quote(feed_client_id, safe='')}/"
+        response = self._call("DELETE", path, accept=(404,))
+        if response.status_code != 404:
+            return
+        if self._error_fields(response, ())[0] != "notFound":
+            raise CodaboxProtocolError(f"CodaBox answered DELETE {path} with HTTP 404.", status=404)
+        _logger.info("CodaBox does not know connection %s: nothing to revoke", feed_client_id)
+
+    def change_password(self, office_vat, current_password, new_password):
+        self._call(
+            "POST",
+            "v2/connect/password/",
+            payload={
+                "office_vat": office_vat,
+                "current_password": current_password,
+                "new_password": new_password,
+            },
+            secrets=(current_password, new_password),
+            errors=self._connect_errors(office_vat),
+        )
+
+    # --- Delivery -----------------------------------------------------------------------
+
+    def pod_client(self) -> dict:
+        """The connected company as CodaBox delivers to it: ``feed_clients`` and more."""
+        data = self._json(
+            "GET", "v2/delivery/pod-client/", auth=True, required=("id", "feed_clients")
+        )
+        if not isinstance(data["feed_clients"], list):
+            raise CodaboxProtocolError("CodaBox's pod-client answer has no list of feed clients.")
+        return data
+
+    def feed(self, feed_id) -> list[FeedEntry]:
+        """The documents delivered and not yet acknowledged, in delivery order."""
+        data = self._json(
+            "GET",
+            f"v2/delivery/feed/{quote(feed_id, safe='')}/",
+            auth=True,
+            required=("feed_entries",),
+        )
+        entries = data["feed_entries"]
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("feed_index"), str)
+            and isinstance(entry.get("document_model"), str)
+            and isinstance(entry.get("metadata", {}), dict)
+            for entry in entries
+        ):
+            raise CodaboxProtocolError(
+                f"CodaBox's listing of feed {feed_id} has malformed entries."
+            )
+        return [
+            FeedEntry(entry["feed_index"], entry["document_model"], entry.get("metadata") or {})
+            for entry in entries
+        ]
+
+    def download(self, feed_index, fmt) -> bytes:
+        """One format (``cod`` or ``pdf``) of a document; b"" when it has none."""
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        path = f"v2/delivery/download/{quote(feed_index, safe='')}/{fmt}/"
+        response = self._call("GET", path, auth=True, accept=(404,))
+        if response.status_code == 404:
+            if self._error_fields(response, ())[0] == "notFound":
+                raise CodaboxProtocolError(f"CodaBox knows no document {feed_index}.", status=404)
+            return b""
+        return response.content
+
+    def acknowledge(self, feed_id, feed_index):
+        """Marks everything up to and including ``feed_index`` as safely stored."""
+        self._call(
+            "PUT",
+            f"v2/delivery/feed/{quote(feed_id, safe='')}/",
+            payload={"feed_offset": feed_index},
+            auth=True,
+        )
+
+    # --- answers and errors -------------------------------------------------------------
+
+    @staticmethod
+    def _connect_errors(office_vat=None, company_vat=None):
+        office = office_vat or "the accounting office"
+        company = company_vat or "the company"
+        return {
+            "unknownAccountingOffice": NotAccountingOffice(
+                f"CodaBox does not know {office_vat or 'this VAT number'} as an accounting office. "
+                "CodaBox Connect is for accounting offices only: a company that is itself a "
+                "CodaBox client (an SME) receives its CODA files by SFTP and imports them by hand."
+            ),
+            "consentNotValid": ConsentNotValid(
+                f"The consent of {office} in MyCodaBox is not allowed (denied, cancelled or not "
+                "decided yet): allow it in MyCodaBox > Administration > CodaBox Connect."
+            ),
+            "invalidPassword": InvalidOfficePassword(
+                f"CodaBox refused the office password of {office}."
+            ),
+            "alreadyRegistered": AlreadyRegistered(
+                f"{company} is already connected to CodaBox through this software."
+            ),
+            "notFound": NotClientOfOffice(
+                f"CodaBox does not know {company} as a client of {office}."
+            ),
+            "invalidCode": InvalidAuthorizationCode(
+                "The authorization code from MyCodaBox is unknown, already used or expired (it "
+                "is valid for 10 minutes): create the connection again."
+            ),
+        }
+
+    @staticmethod
+    def _connection(data):
+        values = {name: data[name] for name in Connection.__dataclass_fields__}
+        if not all(isinstance(value, str) and value for value in values.values()):
+            raise CodaboxProtocolError("CodaBox's connection answer has empty or non-text fields.")
+        if values["status"] not in CONSENT_STATUSES:
+            raise CodaboxProtocolError("CodaBox's connection answer has an unknown consent status.")
+        return Connection(**values)
+
+    def _json(self, method, path, *, required=(), **kwargs):
+        response = self._call(method, path, **kwargs)
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            raise CodaboxProtocolError(
+                f"CodaBox's answer to {method} {path} is not valid JSON.",
+                status=response.status_code,
+            ) from None
+        missing = [key for key in required if not isinstance(data, dict) or key not in data]
+        if missing:
+            raise CodaboxProtocolError(
+                f"CodaBox's answer to {method} {path} lacks {', '.join(missing)}.",
+                status=response.status_code,
+            )
+        return data
+
+    def _call(self, method, path, *, payload=None, auth=False, secrets=(), errors=None, accept=()):
+        """A 2xx answer (or one with a status in ``accept``), or the exception it means."""
+        if auth:
+            if self._credentials is None:
+                raise ValueError("delivery calls need the client's credentials")
+            secrets = (*secrets, *self._credentials)
+        response = self._send(method, path, payload, self._credentials if auth else None, secrets)
+        if response.ok or response.status_code in accept:
+            return response
+        raise self._refusal(response, method, path, secrets, errors or {})
+
+    @staticmethod
+    def _error_fields(response, secrets):
+        """(code, detail) of an error answer; the detail scrubbed and shortened."""
+        try:
+            data = json.loads(response.content)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            code, detail = str(data.get("code") or ""), str(data.get("detail") or "")
+        else:
+            code, detail = "", response.reason or ""
+        return code, _redact(detail, secrets)[:_DETAIL_MAX]
+
+    def _refusal(self, response, method, path, secrets, errors):
+        status = response.status_code
+        code, detail = self._error_fields(response, secrets)
+        error = errors.get(code)
+        if error is None and code == "unknownSoftware":
+            error = CredentialsRefused(
+                "CodaBox refused this software's identifier (X-Software-Company): check the "
+                "software id CodaBox gave the vendor."
+            )
+        elif error is None and code == "consentNotValid":
+            error = ConsentNotValid(
+                "The accounting office's consent in MyCodaBox is no longer allowed (cancelled or "
+                "denied): CodaBox does not deliver this company's documents any more."
+            )
+        elif error is None and status in (401, 403):
+            error = CredentialsRefused(
+                f"CodaBox refused the credentials of this connection (HTTP {status}): they are "
+                "wrong or the connection was revoked."
+            )
+        elif error is None:
+            error = CodaboxProtocolError(
+                f"CodaBox answered {method} {path} with HTTP {status}: {detail}"
+            )
+        error.status = status
+        return error
+
+    # --- transport ----------------------------------------------------------------------
+
+    def _send(self, method, path, payload, credentials, secrets):
+        """The answer of the last attempt, after retries; transport failures raised."""
+        url = f"{self.api_url}/{path}"
+        headers = {"X-Software-Company": self.software_id, "Accept": "application/json"}
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_left = attempt <= self.max_retries
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    json=payload,
+                    headers=headers,
+                    auth=credentials,
+                    timeout=self.timeout,
+                )
+                self._check_body(response, method, path)
+            except requests.RequestException as exc:
+                error = self._transport_error(exc, method, path)
+                _logger.debug(
+                    "CodaBox %s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt
+                )
+                if not (retry_left and (method in _IDEMPOTENT or _not_sent(exc))):
+                    raise error from exc
+                reason, wait = type(exc).__name__, self._backoff(attempt)
+            except _Damaged as exc:
+                if not (retry_left and method in _IDEMPOTENT):
+                    raise exc.error from None
+                reason, wait = "damaged answer", self._backoff(attempt)
+            else:
+                status = response.status_code
+                _logger.debug(
+                    "CodaBox %s %s -> HTTP %s (attempt %d)", method, path, status, attempt
+                )
+                if status != 429 and status < 500:
+                    return response
+                if not (retry_left and method in _IDEMPOTENT):
+                    raise self._overload(response, method, path, attempt, secrets)
+                retry_after = _retry_after(response) if status == 429 else None
+                wait = (
+                    self._backoff(attempt)
+                    if retry_after is None
+                    else min(retry_after, self.max_backoff)
+                )
+                reason = f"HTTP {status}"
+            _logger.warning(
+                "CodaBox %s %s failed (%s), attempt %d of %d: retrying in %.2f s",
+                method,
+                path,
+                reason,
+                attempt,
+                self.max_retries + 1,
+                wait,
+            )
+            time.sleep(wait)
+
+    def _backoff(self, attempt):
+        return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
+
+    def _check_body(self, response, method, path):
+        """Raises _Damaged when the body is shorter than announced or fails its digest."""
+        if response.headers.get("Content-Encoding", "identity") != "identity":
+            return  # requests decoded it: its length and digest are not the announced ones
+        announced = response.headers.get("Content-Length", "")
+        if announced.isdigit() and len(response.content) < int(announced):
+            raise _Damaged(
+                CodaboxUnreachable(
+                    f"CodaBox at {self._host} broke off its answer to {method} {path}: "
+                    f"{len(response.content)} of {announced} bytes arrived."
+                )
+            )
+        digest = _sha256_digest(response.headers.get("Repr-Digest"))
+        if digest is not None and hashlib.sha256(response.content).digest() != digest:
+            raise _Damaged(
+                CodaboxProtocolError(
+                    f"CodaBox's answer to {method} {path} does not match its digest: it was "
+                    "corrupted on the way."
+                )
+            )
+
+    def _transport_error(self, exc, method, path):
+        host = self._host
+        cause = _cause(exc)
+        if isinstance(exc, requests.ConnectTimeout):
+            message = (
+                f"Could not connect to CodaBox at {host}: timed out after {self.timeout[0]} s."
+            )
+        elif isinstance(exc, requests.ReadTimeout) or isinstance(cause, ReadTimeoutError):
+            message = (
+                f"CodaBox at {host} did not answer {method} {path}: timed out after "
+                f"{self.timeout[1]} s."
+            )
+        elif isinstance(exc, requests.exceptions.SSLError):
+            message = f"The secure (TLS) connection to CodaBox at {host} failed."
+        elif isinstance(
+            exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError
+        ):
+            message = f"CodaBox at {host} broke off its answer to {method} {path}."
+        elif _not_sent(exc):
+            message = (
+                f"Could not connect to CodaBox at {host}: connection refused or host unreachable."
+            )
+        else:
+            message = f"CodaBox at {host} closed the connection without answering {method} {path}."
+        return CodaboxUnreachable(message)
+
+    def _overload(self, response, method, path, attempts, secrets):
+        status = response.status_code
+        tries = f" ({attempts} attempts)" if attempts > 1 else ""
+        if status == 429:
+            retry_after = _retry_after(response)
+            later = f" Retry after {retry_after:g} s." if retry_after is not None else ""
+            return CodaboxRateLimited(
+                f"CodaBox asks to slow down: it answered {method} {path} with HTTP 429 "
+                f"(too many requests){tries}.{later}",
+                retry_after=retry_after,
+            )
+        _code, detail = self._error_fields(response, secrets)
+        return CodaboxServerError(
+            f"CodaBox answered {method} {path} with HTTP {status} (server error){tries}: {detail}",
+            status=status,
+        )

@@ -1,0 +1,95 @@
+"""One exception per way a CodaBox call can fail.
+
+Each carries a stable machine ``code`` (the Odoo glue translates by it or by class) and an
+English ``message`` that names what is wrong. None ever holds a secret: messages are built
+from VAT numbers, ids, host names and statuses, and any text from CodaBox is scrubbed of
+the secrets sent with the call before it is quoted.
+"""
+
+
+class CodaboxError(Exception):
+    """Base of every failure of the client."""
+
+    code = "codaboxError"
+
+    def __init__(self, message, *, status=None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self):
+        return self.message
+
+    def __repr__(self):
+        name = type(self).__name__
+        return f"{name}(code={self.code!r}, status={self.status!r}, message={self.message!r})"
+
+
+class CodaboxUnreachable(CodaboxError):
+    """No answer: connection refused or dropped, timeout, answer cut short."""
+
+    code = "unreachable"
+
+
+class CodaboxServerError(CodaboxError):
+    """CodaBox kept answering 5xx, retries included."""
+
+    code = "serverError"
+
+
+class CodaboxRateLimited(CodaboxError):
+    """CodaBox kept answering 429; ``retry_after`` is its last Retry-After in seconds."""
+
+    code = "rateLimited"
+
+    def __init__(self, message, *, retry_after=None, status=429):
+        super().__init__(message, status=status)
+        self.retry_after = retry_after
+
+
+class CredentialsRefused(CodaboxError):
+    """CodaBox refused the delivery credentials (revoked, wrong) or the software id."""
+
+    code = "credentialsRefused"
+
+
+class ConsentNotValid(CodaboxError):
+    """The office's consent in MyCodaBox is not allowed (denied, cancelled, undecided)."""
+
+    code = "consentNotValid"
+
+
+class NotAccountingOffice(CodaboxError):
+    """The VAT number is not an accounting office: the SME case, Connect is not for it."""
+
+    code = "unknownAccountingOffice"
+
+
+class InvalidOfficePassword(CodaboxError):
+    """CodaBox refused the office password."""
+
+    code = "invalidPassword"
+
+
+class AlreadyRegistered(CodaboxError):
+    """The company is already connected through this software."""
+
+    code = "alreadyRegistered"
+
+
+class NotClientOfOffice(CodaboxError):
+    """CodaBox does not know the company as a client of the accounting office."""
+
+    code = "notClientOfOffice"
+
+
+class InvalidAuthorizationCode(CodaboxError):
+    """The authorization code from MyCodaBox is unknown, already used or expired."""
+
+    code = "invalidCode"
+
+
+class CodaboxProtocolError(CodaboxError):
+    """An answer the client does not understand (invalid JSON, missing keys, odd status)."""
+
+    code = "protocolError"

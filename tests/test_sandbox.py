@@ -1,0 +1,550 @@
+"""The sandbox itself, in raw HTTP: MyCodaBox pages, API rules, admin, faults, state file."""
+
+import base64
+import hashlib
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+
+from ..sandbox.state import EXAMPLE_SEED, read_seed
+from ..sandbox.testing import MyCodaBoxRefused, SandboxAdminError, running_sandbox
+
+SEED = read_seed()
+OFFICE = "BE0477472701"
+LOGIN, LOGIN_PASSWORD = "marie.lambert", "lambert-2025"
+COMPANY_A = "BE0428759497"
+COMPANY_B = "BE0202239951"
+OTHER_OFFICE_CLIENT = "BE0403019261"
+OFFICE_PASSWORD = "Kx7-office-Pw-2025"
+REDIRECT = "https://odoo.example/codabox/connect/callback?db=demo"
+DOCS_A = next(c for c in SEED["companies"] if c["vat"] == COMPANY_A)["documents"]
+ADDON_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with running_sandbox() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sandbox(sandbox):
+    sandbox.reset()
+
+
+def authorize_url(sandbox, office_vat=OFFICE, company_vat=COMPANY_A, **overrides):
+    query = {
+        "software_id": sandbox.software_id,
+        "office_vat": office_vat,
+        "company_vat": company_vat,
+        "redirect_uri": REDIRECT,
+        "state": "st",
+        **overrides,
+    }
+    return f"{sandbox.url}/connect/authorize?{urlencode(query)}"
+
+
+def api(sandbox, method, path, *, auth=None, software_id=None, **kwargs):
+    headers = {"X-Software-Company": software_id or sandbox.software_id}
+    return requests.request(
+        method, f"{sandbox.url}{path}", headers=headers, auth=auth, timeout=5, **kwargs
+    )
+
+
+def connect(sandbox, company_vat=COMPANY_A):
+    """Consent in MyCodaBox, then the code exchange: the company's connection answer."""
+    back = sandbox.authorize_in_browser(
+        authorize_url(sandbox, company_vat=company_vat), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+    )
+    code = parse_qs(urlsplit(back).query)["code"][0]
+    answer = api(
+        sandbox,
+        "POST",
+        "/v2/connect/token/",
+        json={"code": code, "office_password": OFFICE_PASSWORD},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def credentials(answer):
+    return answer["username"], answer["password"]
+
+
+# --- MyCodaBox pages --------------------------------------------------------------------
+
+
+def test_pages_have_the_ids_a_tour_clicks(sandbox):
+    browser = requests.Session()
+    page = browser.get(authorize_url(sandbox), timeout=5)
+    assert page.status_code == 200
+    for element in ('id="login"', 'id="password"', 'name="login"', 'name="password"'):
+        assert element in page.text
+    assert "Fiduciaire Lambert SRL" in page.text
+    request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
+    form = {"request": request_id, "login": LOGIN, "password": LOGIN_PASSWORD}
+    page = browser.post(f"{sandbox.url}/connect/login", data=form, timeout=5)
+    assert page.status_code == 200
+    assert page.url.startswith(f"{sandbox.url}/connect/consent?")
+    for element in (
+        'id="office_password"',
+        'name="office_password"',
+        'id="accept_terms"',
+        'name="accept_terms"',
+        'name="decision" value="allow"',
+        'name="decision" value="deny"',
+    ):
+        assert element in page.text
+    assert "Manage your consent" in page.text
+    assert "Boulangerie Peeters SA" in page.text
+    assert "To be determined" in page.text
+    [office] = [o for o in sandbox.state()["offices"] if o["vat"] == OFFICE]
+    assert office["consent"]["status"] == "pending"
+
+
+def test_allow_needs_the_terms_and_an_office_password(sandbox):
+    url = authorize_url(sandbox)
+    with pytest.raises(MyCodaBoxRefused, match="Accept the terms") as refused:
+        sandbox.authorize_in_browser(
+            url, LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD, accept_terms=False
+        )
+    assert refused.value.status == 400
+    with pytest.raises(MyCodaBoxRefused, match="office password"):
+        sandbox.authorize_in_browser(url, LOGIN, LOGIN_PASSWORD, "short")
+
+
+def test_user_of_another_office_cannot_sign_in(sandbox):
+    with pytest.raises(MyCodaBoxRefused, match="Wrong login or password"):
+        sandbox.authorize_in_browser(
+            authorize_url(sandbox), "paul.dubois", "dubois-2025", OFFICE_PASSWORD
+        )
+
+
+def test_redirect_keeps_the_redirect_uri_query(sandbox):
+    back = sandbox.authorize_in_browser(
+        authorize_url(sandbox), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+    )
+    query = parse_qs(urlsplit(back).query)
+    assert back.startswith("https://odoo.example/codabox/connect/callback?")
+    assert query["db"] == ["demo"] and query["state"] == ["st"] and query["code"]
+
+
+def test_authorize_refuses_bad_links(sandbox):
+    for url in (
+        authorize_url(sandbox, software_id="someone-else"),
+        authorize_url(sandbox, redirect_uri="javascript:alert(1)"),
+    ):
+        page = requests.get(url, allow_redirects=False, timeout=5)
+        assert page.status_code == 400
+        assert 'id="error"' in page.text
+
+
+def test_authorize_sends_back_unknown_office_and_stranger_company(sandbox):
+    for office_vat, company_vat, error in (
+        ("BE0897223670", "BE0897223670", "unknownAccountingOffice"),
+        (OFFICE, OTHER_OFFICE_CLIENT, "notFound"),
+    ):
+        page = requests.get(
+            authorize_url(sandbox, office_vat, company_vat), allow_redirects=False, timeout=5
+        )
+        assert page.status_code == 302
+        assert parse_qs(urlsplit(page.headers["Location"]).query)["error"] == [error]
+
+
+def test_consent_page_needs_the_sign_in_cookie(sandbox):
+    browser = requests.Session()
+    page = browser.get(authorize_url(sandbox), timeout=5)
+    request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
+    form = {"request": request_id, "login": LOGIN, "password": LOGIN_PASSWORD}
+    browser.post(f"{sandbox.url}/connect/login", data=form, allow_redirects=False, timeout=5)
+    stranger = requests.post(
+        f"{sandbox.url}/connect/consent",
+        data={
+            "request": request_id,
+            "decision": "allow",
+            "accept_terms": "1",
+            "office_password": OFFICE_PASSWORD,
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert stranger.status_code == 403
+    assert sandbox.state()["authorization_codes"] == []
+
+
+# --- API rules --------------------------------------------------------------------------
+
+
+def test_software_header_is_required(sandbox):
+    for software_id in ("", "not-ours"):
+        answer = requests.get(
+            f"{sandbox.url}/v2/connect/consents/x/",
+            headers={"X-Software-Company": software_id},
+            timeout=5,
+        )
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "unknownSoftware"
+    assert requests.post(f"{sandbox.url}/v2/connect/token/", json={}, timeout=5).status_code == 403
+
+
+def test_delivery_needs_basic_credentials(sandbox):
+    answer = connect(sandbox)
+    for auth in (None, (answer["username"], "wrong"), ("cbx-nobody", answer["password"])):
+        refused = api(sandbox, "GET", "/v2/delivery/pod-client/", auth=auth)
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "invalidCredentials"
+        assert refused.headers["WWW-Authenticate"].startswith("Basic")
+    assert (
+        api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(answer)).status_code == 200
+    )
+
+
+def test_connect_errors(sandbox):
+    def connections(office_vat, company_vat, office_password=OFFICE_PASSWORD):
+        payload = {
+            "office_vat": office_vat,
+            "company_vat": company_vat,
+            "office_password": office_password,
+        }
+        answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload)
+        return answer.status_code, answer.json()["code"]
+
+    assert connections(OFFICE, COMPANY_B) == (403, "consentNotValid")
+    connect(sandbox)
+    assert connections("BE0897223670", COMPANY_B) == (404, "unknownAccountingOffice")
+    assert connections(OFFICE, COMPANY_B, "wrong-password") == (403, "invalidPassword")
+    assert connections(OFFICE, OTHER_OFFICE_CLIENT) == (404, "notFound")
+    assert connections(OFFICE, COMPANY_A) == (409, "alreadyRegistered")
+    missing = api(sandbox, "POST", "/v2/connect/connections/", json={"office_vat": OFFICE})
+    assert (missing.status_code, missing.json()["code"]) == (400, "badRequest")
+    answer = api(
+        sandbox, "POST", "/v2/connect/token/", json={"code": "made-up", "office_password": "x"}
+    )
+    assert (answer.status_code, answer.json()["code"]) == (400, "invalidCode")
+
+
+def test_vat_numbers_compare_loosely(sandbox):
+    connect(sandbox)
+    payload = {
+        "office_vat": "be 0477.472.701",
+        "company_vat": "BE 0202 239 951",
+        "office_password": OFFICE_PASSWORD,
+    }
+    assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
+
+
+def test_a_new_code_replaces_the_connection(sandbox):
+    first = connect(sandbox)
+    second = connect(sandbox)
+    assert second["feed_client_id"] == first["feed_client_id"]
+    assert (
+        api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(first)).status_code == 401
+    )
+    assert (
+        api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(second)).status_code == 200
+    )
+
+
+def test_revoke(sandbox):
+    answer = connect(sandbox)
+    path = f"/v2/connect/connections/{answer['feed_client_id']}/"
+    assert api(sandbox, "DELETE", path).status_code == 204
+    assert api(sandbox, "DELETE", path).status_code == 204
+    assert (
+        api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(answer)).status_code == 401
+    )
+    unknown = api(sandbox, "DELETE", "/v2/connect/connections/nope/")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
+
+
+def test_password_change(sandbox):
+    connect(sandbox)
+
+    def change(current, new):
+        payload = {"office_vat": OFFICE, "current_password": current, "new_password": new}
+        return api(sandbox, "POST", "/v2/connect/password/", json=payload)
+
+    assert change("wrong-password", "New-office-Pw-0001").json()["code"] == "invalidPassword"
+    assert change(OFFICE_PASSWORD, "short").status_code == 400
+    assert change(OFFICE_PASSWORD, "New-office-Pw-0001").status_code == 204
+    assert change(OFFICE_PASSWORD, "Other-office-Pw-02").status_code == 403
+
+
+def test_delivery_feed_download_acknowledge(sandbox):
+    answer = connect(sandbox)
+    auth = credentials(answer)
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    listing = api(sandbox, "GET", feed, auth=auth).json()
+    assert listing["id"] == answer["feed_client_id"]
+    assert [e["feed_index"] for e in listing["feed_entries"]] == [d["feed_index"] for d in DOCS_A]
+    assert listing["feed_entries"][0]["metadata"] == DOCS_A[0]["metadata"]
+
+    cod = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/", auth=auth)
+    assert cod.headers["Content-Type"] == "application/vnd.coda"
+    assert cod.content == base64.b64decode(DOCS_A[0]["cod"])
+    digest = base64.b64encode(hashlib.sha256(cod.content).digest()).decode()
+    assert cod.headers["Repr-Digest"] == f"sha-256=:{digest}:"
+    pdf = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/pdf/", auth=auth)
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    no_pdf = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[1]['feed_index']}/pdf/", auth=auth)
+    assert (no_pdf.status_code, no_pdf.json()["code"]) == (404, "formatNotAvailable")
+
+    unknown = api(sandbox, "PUT", feed, auth=auth, json={"feed_offset": "nope"})
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "invalidFeedOffset")
+    assert (
+        api(
+            sandbox, "PUT", feed, auth=auth, json={"feed_offset": DOCS_A[1]["feed_index"]}
+        ).status_code
+        == 204
+    )
+    assert api(sandbox, "GET", feed, auth=auth).json()["feed_entries"] == []
+
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    stranger = api(sandbox, "GET", f"/v2/delivery/feed/{other['feed_client_id']}/", auth=auth)
+    assert stranger.status_code == 404
+    other_doc = other["documents"][0]["feed_index"]
+    assert (
+        api(sandbox, "GET", f"/v2/delivery/download/{other_doc}/cod/", auth=auth).status_code == 404
+    )
+
+
+def test_cancelled_consent_blocks_delivery(sandbox):
+    answer = connect(sandbox)
+    sandbox.set_consent(OFFICE, "cancelled")
+    refused = api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(answer))
+    assert (refused.status_code, refused.json()["code"]) == (403, "consentNotValid")
+    consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
+    assert consent == {"consent_id": answer["consent_id"], "status": "cancelled"}
+
+
+def test_unknown_route(sandbox):
+    answer = api(sandbox, "GET", "/v2/delivery/nothing-here/")
+    assert (answer.status_code, answer.json()["code"]) == (404, "unknownEndpoint")
+    assert api(sandbox, "PATCH", "/v2/delivery/pod-client/").status_code == 501
+    assert api(sandbox, "POST", "/v2/delivery/pod-client/").status_code == 405
+
+
+# --- admin endpoint ---------------------------------------------------------------------
+
+
+def test_admin_seed_merge_and_replace(sandbox):
+    sandbox.seed(
+        {"companies": [{"vat": "BE0999999999", "name": "New SRL", "office_vat": OFFICE}]},
+        merge=True,
+    )
+    state = sandbox.state()
+    assert {c["vat"] for c in state["companies"]} >= {COMPANY_A, "BE0999999999"}
+    sandbox.seed({"software_id": "other-software", "offices": [], "companies": []})
+    state = sandbox.state()
+    assert (state["software_id"], state["companies"]) == ("other-software", [])
+    assert sandbox.software_id == "other-software"
+    sandbox.reset()
+    assert sandbox.software_id == SEED["software_id"]
+
+
+def test_admin_documents_are_appended_in_order(sandbox):
+    indexes = sandbox.add_documents(
+        COMPANY_B,
+        [
+            {"cod": DOCS_A[0]["cod"], "metadata": {"iban": "x"}},
+            {"feed_index": "fixed-1", "cod": DOCS_A[1]["cod"]},
+        ],
+    )
+    assert indexes[1] == "fixed-1" and len(indexes) == 2
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    assert [d["feed_index"] for d in company["documents"]][-2:] == indexes
+    with pytest.raises(SandboxAdminError, match="already delivered"):
+        sandbox.add_documents(COMPANY_B, [{"feed_index": "fixed-1", "cod": DOCS_A[1]["cod"]}])
+    with pytest.raises(SandboxAdminError, match="unknown company"):
+        sandbox.add_documents("BE0000000000", [])
+    with pytest.raises(SandboxAdminError, match="base64"):
+        sandbox.add_documents(COMPANY_B, [{"cod": "not base64!"}])
+
+
+def test_admin_refuses_bad_faults(sandbox):
+    for kind, options in (("explode", {}), ("status", {"status": 404}), ("drop", {"count": 0})):
+        with pytest.raises(SandboxAdminError):
+            sandbox.add_fault(kind, **options)
+    unknown_field = requests.post(
+        f"{sandbox.url}/_admin/faults", json={"kind": "drop", "colour": "red"}, timeout=5
+    )
+    assert (unknown_field.status_code, unknown_field.json()["code"]) == (400, "badRequest")
+    with pytest.raises(SandboxAdminError):
+        sandbox.set_consent(OFFICE, "maybe")
+
+
+def test_admin_view_and_state_file_hold_no_secret(tmp_path):
+    state_file = tmp_path / "state.json"
+    with running_sandbox(state_file=str(state_file)) as sandbox:
+        back = sandbox.authorize_in_browser(
+            authorize_url(sandbox), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+        )
+        code = parse_qs(urlsplit(back).query)["code"][0]
+        answer = connect(sandbox, COMPANY_B)
+        secrets = [LOGIN_PASSWORD, OFFICE_PASSWORD, code, answer["password"]]
+        for secret in [*secrets, answer["username"]]:
+            assert secret not in json.dumps(sandbox.state())
+        # The state file knows usernames (it looks them up), only hashes of the rest.
+        for secret in secrets:
+            assert secret not in state_file.read_text()
+
+
+# --- faults -----------------------------------------------------------------------------
+
+
+def test_fault_matching_and_count(sandbox):
+    answer = connect(sandbox)
+    auth = credentials(answer)
+    sandbox.add_fault(
+        "status", method="GET", path="/v2/delivery/", path_regex=r"/pdf/$", status=502, count=2
+    )
+    cod = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/"
+    pdf = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/pdf/"
+    assert api(sandbox, "GET", cod, auth=auth).status_code == 200
+    assert api(sandbox, "PUT", pdf, auth=auth).status_code == 405  # method does not match
+    statuses = [api(sandbox, "GET", pdf, auth=auth).status_code for _ in range(3)]
+    assert statuses == [502, 502, 200]
+    assert sandbox.state()["faults"] == []
+    sandbox.add_fault("status", path="/v2/", count=5)
+    sandbox.clear_faults()
+    assert api(sandbox, "GET", cod, auth=auth).status_code == 200
+    log = sandbox.request_log("GET", "/v2/delivery/download/")
+    assert [(entry["status"], entry["fault"]) for entry in log][-3:] == [
+        (502, "status"),
+        (200, None),
+        (200, None),
+    ]
+
+
+def test_rate_limit_fault(sandbox):
+    sandbox.add_fault("rate_limit", path="/v2/connect/consents/", retry_after=7)
+    answer = api(sandbox, "GET", "/v2/connect/consents/x/")
+    assert (answer.status_code, answer.headers["Retry-After"], answer.json()["code"]) == (
+        429,
+        "7",
+        "rateLimited",
+    )
+
+
+def test_drop_fault(sandbox):
+    sandbox.add_fault("drop", path="/v2/connect/consents/")
+    with pytest.raises(requests.ConnectionError):
+        api(sandbox, "GET", "/v2/connect/consents/x/")
+    assert sandbox.request_log()[-1]["status"] is None
+
+
+def test_truncate_fault_announces_more_than_it_sends(sandbox):
+    sandbox.add_fault("truncate", path="/v2/connect/consents/")
+    port = urlsplit(sandbox.url).port
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(
+            f"GET /v2/connect/consents/x/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"X-Software-Company: {sandbox.software_id}\r\n\r\n".encode()
+        )
+        received = b""
+        while chunk := raw.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    announced = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    assert 0 < len(body) < announced
+
+
+def test_corrupt_fault(sandbox):
+    answer = connect(sandbox)
+    auth = credentials(answer)
+    sandbox.add_fault("corrupt", path="/v2/connect/consents/")
+    with pytest.raises(ValueError):
+        api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
+    sandbox.add_fault("corrupt", path="/v2/delivery/download/")
+    garbled = api(
+        sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/", auth=auth
+    )
+    original = base64.b64decode(DOCS_A[0]["cod"])
+    assert len(garbled.content) == len(original) and garbled.content != original
+
+
+def test_slow_fault(sandbox):
+    sandbox.add_fault("slow", path="/v2/connect/consents/", delay=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        requests.get(
+            f"{sandbox.url}/v2/connect/consents/x/",
+            headers={"X-Software-Company": sandbox.software_id},
+            timeout=(2, 0.3),
+        )
+
+
+def test_duplicate_entry_fault(sandbox):
+    answer = connect(sandbox)
+    sandbox.add_fault("duplicate_entry", path="/v2/delivery/feed/")
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    entries = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
+    assert [e["feed_index"] for e in entries] == [
+        DOCS_A[0]["feed_index"],
+        *(d["feed_index"] for d in DOCS_A),
+    ]
+    assert len(api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]) == 2
+
+
+# --- persistence and command line --------------------------------------------------------
+
+
+def test_state_file_survives_a_restart(tmp_path):
+    state_file = str(tmp_path / "state.json")
+    with running_sandbox(state_file=state_file) as sandbox:
+        answer = connect(sandbox)
+        feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+        payload = {"feed_offset": DOCS_A[0]["feed_index"]}
+        assert api(sandbox, "PUT", feed, auth=credentials(answer), json=payload).status_code == 204
+    with running_sandbox(
+        {"software_id": "ignored: the state file wins"}, state_file=state_file
+    ) as sandbox:
+        assert sandbox.software_id == SEED["software_id"]
+        listing = api(sandbox, "GET", feed, auth=credentials(answer))
+        assert [e["feed_index"] for e in listing.json()["feed_entries"]] == [
+            DOCS_A[1]["feed_index"]
+        ]
+        consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
+        assert consent["status"] == "allowed"
+        payload = {
+            "office_vat": OFFICE,
+            "company_vat": COMPANY_B,
+            "office_password": OFFICE_PASSWORD,
+        }
+        assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
+
+
+def test_command_line(tmp_path):
+    state_file = tmp_path / "state.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            "0",
+            "--seed",
+            EXAMPLE_SEED,
+            "--state",
+            str(state_file),
+        ],
+        cwd=ADDON_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        state = requests.get(f"{url}/_admin/state", timeout=5).json()
+        assert state["software_id"] == SEED["software_id"] in line
+        assert state_file.exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
