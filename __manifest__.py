@@ -10,6 +10,9 @@
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/ir.model.access.csv",
+        "views/account_bank_statement_views.xml",
+        "views/account_journal_views.xml",
+        "wizard/coda_import_wizard_views.xml",
     ],
     "installable": True,
     "application": False,

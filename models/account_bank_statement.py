@@ -1,0 +1,427 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import Command, _, api, models
+from odoo.addons.base.models.res_bank import sanitize_account_number
+from odoo.exceptions import UserError
+from odoo.tools import format_date
+
+from ..coda_parser import CodaError, bban_to_iban, parse
+
+
+class CodaImportError(UserError):
+    """A CODA file that cannot be imported; nothing of it was imported."""
+
+
+class CodaUnknownAccountError(CodaImportError):
+    """A statement of the file is for an account that no bank journal of the company holds.
+
+    ``account_number`` and ``currency`` let the caller offer to create that journal.
+    """
+
+    def __init__(self, message, account_number, currency):
+        super().__init__(message)
+        self.account_number = account_number
+        self.currency = currency
+
+
+class AccountBankStatement(models.Model):
+    _inherit = "account.bank.statement"
+
+    @api.model
+    def _codabox_import_coda(self, data, *, company, filename, pdf=b"", pdf_filename=None):
+        """Import the statements of a CODA file into the bank journals of ``company``.
+
+        All the file's statements are imported, or none: a broken file raises
+        :class:`CodaImportError`, a statement for an account without journal raises
+        :class:`CodaUnknownAccountError`. Statements imported before are skipped, so a file
+        can be imported again safely.
+
+        :return: ``{"statements": <created statements>, "skipped": [message, ...],
+            "warnings": [message, ...]}``
+        """
+        try:
+            coda_statements = parse(data)
+        except CodaError as error:
+            raise CodaImportError(
+                _("%(file)s is not a valid CODA file: %(error)s", file=filename, error=error)
+            ) from error
+
+        Statement = self.with_company(company)
+        Line = Statement.env["account.bank.statement.line"]
+        journals = Statement._coda_journals(coda_statements, company, filename)
+        keys = [Line._coda_statement_import_key(st) for st in coda_statements]
+        ids_by_statement = [
+            {Line._coda_unique_import_id(key, movement) for movement in st.movements}
+            for key, st in zip(keys, coda_statements, strict=True)
+        ]
+        existing = Statement._coda_existing_import_ids(journals, ids_by_statement)
+
+        skipped, warnings, to_import = [], [], []
+        seen = set()
+        for st, journal, key, import_ids in zip(
+            coda_statements, journals, keys, ids_by_statement, strict=True
+        ):
+            label = Statement._coda_statement_label(st)
+            if len(import_ids) < len(st.movements):
+                raise CodaImportError(
+                    _(
+                        "%(file)s, %(statement)s: a movement is repeated with the same numbers.",
+                        file=filename,
+                        statement=label,
+                    )
+                )
+            if import_ids & existing:
+                skipped.append(
+                    _(
+                        "%(file)s: %(statement)s is already imported in %(journal)s.",
+                        file=filename,
+                        statement=label,
+                        journal=journal.display_name,
+                    )
+                )
+            elif key in seen:
+                skipped.append(
+                    _(
+                        "%(file)s: %(statement)s appears twice in the file; imported once.",
+                        file=filename,
+                        statement=label,
+                    )
+                )
+            elif not st.movements:
+                warnings.append(
+                    _(
+                        "%(file)s: %(statement)s has no movement; there is nothing to import.",
+                        file=filename,
+                        statement=label,
+                    )
+                )
+            else:
+                notes = list(st.warnings)
+                movements = Statement._coda_select_movements(st, journal.coda_globalisation, notes)
+                warnings += [f"{filename}, {label}: {note}" for note in notes]
+                to_import.append((st, journal, key, movements))
+            seen.add(key)
+
+        statements = Statement.browse()
+        if to_import:
+            with self.env.cr.savepoint():
+                attachments = Statement._coda_attachments(data, filename, pdf, pdf_filename)
+                statements = Statement.create(
+                    Statement._coda_statement_vals_list(to_import, filename, attachments)
+                )
+        return {"statements": statements, "skipped": skipped, "warnings": warnings}
+
+    @api.model
+    def _coda_statement_label(self, coda_statement):
+        """How a CODA statement is named to the user: its number, account and date."""
+        return _(
+            "statement %(number)s of %(account)s %(currency)s (%(date)s)",
+            number=coda_statement.paper_sequence,
+            account=coda_statement.iban or coda_statement.account_number,
+            currency=coda_statement.currency,
+            date=format_date(
+                self.env, coda_statement.new_balance_date or coda_statement.creation_date
+            ),
+        )
+
+    @api.model
+    def _coda_journals(self, coda_statements, company, filename):
+        """The bank journal of each statement, in one search over the company's journals.
+
+        A journal matches on its currency and its account number, sanitized: the IBAN (the
+        parser converts the Belgian account number of older files to it), or for Belgian
+        accounts the 12-digit number that older journals hold. Only ``company``'s own
+        journals count: the file was sent for that company, and another company holding the
+        same account (a branch, a copy for tests) must never receive its statements.
+        """
+        journals_by_key = defaultdict(lambda: self.env["account.journal"])
+        for journal in self.env["account.journal"].search(
+            [
+                ("type", "=", "bank"),
+                ("company_id", "=", company.id),
+                ("bank_account_id", "!=", False),
+            ]
+        ):
+            currency = journal.currency_id or company.currency_id
+            key = (journal.bank_account_id.sanitized_acc_number, currency.name)
+            journals_by_key[key] |= journal
+
+        result = []
+        for st in coda_statements:
+            numbers = {
+                sanitize_account_number(number) for number in (st.iban, st.account_number)
+            } - {False}
+            if st.iban and st.iban.startswith("BE"):
+                numbers.add(st.iban[4:])
+            journals = self.env["account.journal"].union(
+                *(journals_by_key[number, st.currency] for number in numbers)
+            )
+            account = st.iban or st.account_number
+            if not journals:
+                raise CodaUnknownAccountError(
+                    _(
+                        "%(file)s: no bank journal of %(company)s has the account %(account)s "
+                        "in %(currency)s. Create it, then import the file again.",
+                        file=filename,
+                        company=company.display_name,
+                        account=account,
+                        currency=st.currency,
+                    ),
+                    account_number=account,
+                    currency=st.currency,
+                )
+            if len(journals) > 1:
+                raise CodaImportError(
+                    _(
+                        "%(file)s: several bank journals of %(company)s have the account "
+                        "%(account)s in %(currency)s (%(journals)s). Keep one, then import "
+                        "the file again.",
+                        file=filename,
+                        company=company.display_name,
+                        account=account,
+                        currency=st.currency,
+                        journals=", ".join(journals.mapped("display_name")),
+                    )
+                )
+            result.append(journals)
+        return result
+
+    @api.model
+    def _coda_existing_import_ids(self, journals, ids_by_statement):
+        """Which of these import ids the journals already hold, in one search."""
+        all_ids = set().union(*ids_by_statement)
+        if not all_ids:
+            return set()
+        lines = self.env["account.bank.statement.line"].search_fetch(
+            [
+                ("journal_id", "in", self.env["account.journal"].union(*journals).ids),
+                ("unique_import_id", "in", list(all_ids)),
+            ],
+            ["unique_import_id"],
+        )
+        return set(lines.mapped("unique_import_id"))
+
+    @api.model
+    def _coda_attachments(self, data, filename, pdf, pdf_filename):
+        """The CODA file, and its PDF when there is one, for the statements to show."""
+        vals_list = [{"name": filename, "raw": data, "mimetype": "text/plain"}]
+        if pdf:
+            name = pdf_filename or f"{filename.rsplit('.', 1)[0]}.pdf"
+            vals_list.append({"name": name, "raw": pdf, "mimetype": "application/pdf"})
+        return self.env["ir.attachment"].create(vals_list)
+
+    @api.model
+    def _coda_statement_vals_list(self, to_import, filename, attachments):
+        """Values to create the statements with their lines, partners found in one search.
+
+        :param to_import: ``(CODA statement, journal, import key, movements)`` tuples
+        """
+        partners = self._coda_partners_by_account(
+            [movement for *_st, movements in to_import for movement in movements]
+        )
+        Line = self.env["account.bank.statement.line"]
+        vals_list = []
+        for st, journal, key, movements in to_import:
+            statement_date = st.new_balance_date or st.creation_date
+            line_vals = []
+            for index, movement in enumerate(movements):
+                counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
+                line_vals.append(
+                    {
+                        "journal_id": journal.id,
+                        "date": movement.entry_date or movement.value_date or statement_date,
+                        "amount": float(movement.amount),
+                        "payment_ref": movement.communication
+                        or movement.counterparty_name
+                        or movement.transaction_code.label,
+                        "partner_id": partners.get(counterparty, self.env["res.partner"]).id,
+                        "partner_name": movement.counterparty_name or False,
+                        "account_number": movement.counterparty_account or False,
+                        "transaction_type": movement.transaction_code.label,
+                        "narration": self._coda_narration(st, movement, index == 0),
+                        "unique_import_id": Line._coda_unique_import_id(key, movement),
+                    }
+                )
+            vals_list.append(
+                {
+                    "name": _(
+                        "%(journal_code)s Statement %(year)s/%(number)s",
+                        journal_code=journal.code,
+                        year=statement_date.year,
+                        number=f"{st.paper_sequence or st.coda_sequence:03d}",
+                    ),
+                    "reference": filename,
+                    "balance_start": float(st.old_balance),
+                    "balance_end_real": float(st.new_balance),
+                    "attachment_ids": [Command.set(attachments.ids)],
+                    "line_ids": [Command.create(vals) for vals in line_vals],
+                }
+            )
+        return vals_list
+
+    @api.model
+    def _coda_select_movements(self, coda_statement, globalisation, notes):
+        """The movements to import as lines, so that they always add up to the balance.
+
+        The balance is made of the movements of depth 0. With ``globalisation ==
+        "details"``, a total is replaced by its details, level after level, when they add up
+        to it; a total whose details do not add up is kept, with a note added to ``notes``.
+        Details whose total is not in this statement (a separate application) are not part of
+        its balance.
+        """
+        children = defaultdict(list)
+        roots, open_totals = [], []
+        for movement in coda_statement.movements:
+            while open_totals and open_totals[-1].depth >= movement.depth:
+                open_totals.pop()
+            if movement.depth == 0:
+                roots.append(movement)
+            elif open_totals and open_totals[-1].depth == movement.depth - 1:
+                children[id(open_totals[-1])].append(movement)
+            else:
+                notes.append(
+                    _(
+                        "movement %(sequence)s/%(detail)s is a detail whose total is not in "
+                        "the statement; it is not imported.",
+                        sequence=f"{movement.sequence:04d}",
+                        detail=f"{movement.detail:04d}",
+                    )
+                )
+            if movement.has_details:
+                open_totals.append(movement)
+        if globalisation != "details":
+            return roots
+        return [line for root in roots for line in self._coda_expand(root, children, notes)]
+
+    @api.model
+    def _coda_expand(self, total, children, notes):
+        """``total`` replaced by its details (``children`` by ``id``) when they add up to it."""
+        details = children[id(total)]
+        if not details:
+            return [total]
+        if sum(detail.amount for detail in details) != total.amount:
+            notes.append(
+                _(
+                    "the details of movement %(sequence)s/%(detail)s do not add up to its "
+                    "amount; its total is imported instead.",
+                    sequence=f"{total.sequence:04d}",
+                    detail=f"{total.detail:04d}",
+                )
+            )
+            return [total]
+        lines = []
+        for detail in details:
+            lines += self._coda_expand(detail, children, notes)
+        return lines
+
+    @api.model
+    def _coda_sanitized_counterparty(self, account_number):
+        """A counterparty account as ``res.partner.bank`` stores it sanitized.
+
+        Old files give Belgian accounts as 12 digits where partners have their IBAN.
+        """
+        number = sanitize_account_number(account_number)
+        if number and len(number) == 12 and number.isdecimal():
+            return bban_to_iban(number)
+        return number
+
+    @api.model
+    def _coda_partners_by_account(self, movements):
+        """The partner of each counterparty account, when exactly one partner has it.
+
+        Bank accounts of the company and shared ones count; an account several partners
+        share names no one, since guessing would post a payment to the wrong partner.
+        """
+        numbers = {self._coda_sanitized_counterparty(m.counterparty_account) for m in movements}
+        numbers.discard(False)
+        if not numbers:
+            return {}
+        banks = self.env["res.partner.bank"].search(
+            [
+                ("sanitized_acc_number", "in", list(numbers)),
+                ("company_id", "in", [False, self.env.company.id]),
+            ]
+        )
+        partners = defaultdict(lambda: self.env["res.partner"])
+        for bank in banks:
+            partners[bank.sanitized_acc_number] |= bank.partner_id.commercial_partner_id
+        return {number: partner for number, partner in partners.items() if len(partner) == 1}
+
+    @api.model
+    def _coda_narration(self, coda_statement, movement, free_communications):
+        """A few readable lines on what the bank says of the movement, for the accountant.
+
+        The statement's free communications (record 4) are not tied to a movement: they go
+        on the statement's first line only, when ``free_communications`` is set.
+        """
+        parts = [
+            _(
+                "Transaction: %(label)s (%(code)s)",
+                label=movement.transaction_code.label,
+                code=movement.transaction_code.code,
+            )
+        ]
+        counterparty = ", ".join(
+            filter(
+                None,
+                (
+                    movement.counterparty_name,
+                    movement.counterparty_account,
+                    movement.counterparty_bic,
+                ),
+            )
+        )
+        if counterparty:
+            parts.append(_("Counterparty: %(counterparty)s", counterparty=counterparty))
+        if movement.counterparty_address:
+            parts.append(_("Address: %(address)s", address=movement.counterparty_address))
+        if movement.bank_reference:
+            parts.append(_("Bank reference: %(reference)s", reference=movement.bank_reference))
+        if movement.customer_reference:
+            parts.append(
+                _("Customer reference: %(reference)s", reference=movement.customer_reference)
+            )
+        if movement.category_purpose:
+            parts.append(_("Category purpose: %(purpose)s", purpose=movement.category_purpose))
+        if movement.purpose:
+            parts.append(_("Purpose: %(purpose)s", purpose=movement.purpose))
+        if movement.r_transaction_type or movement.reason_code:
+            parts.append(
+                _(
+                    "Returned payment: %(type)s, reason %(reason)s",
+                    type=self._coda_r_transaction_label(movement.r_transaction_type),
+                    reason=movement.reason_code or "-",
+                )
+            )
+        if (
+            movement.entry_date
+            and movement.value_date
+            and movement.value_date != movement.entry_date
+        ):
+            parts.append(_("Value date: %(date)s", date=format_date(self.env, movement.value_date)))
+        if movement.has_details:
+            parts.append(_("Total of several movements, detailed on the bank statement."))
+        elif movement.depth:
+            parts.append(_("Detail of a grouped movement on the bank statement."))
+        for info in movement.information:
+            if info.communication:
+                parts.append(_("Information: %(text)s", text=info.communication))
+        if free_communications:
+            for free in coda_statement.free_communications:
+                if free.text.strip():
+                    parts.append(_("Bank message: %(text)s", text=" ".join(free.text.split())))
+        return Markup("<p>%s</p>") % Markup("<br/>").join(parts)
+
+    @api.model
+    def _coda_r_transaction_label(self, code):
+        """The kind of a returned SEPA payment (R-transaction), as code 1 to 5 gives it."""
+        labels = {
+            "1": _("reject"),
+            "2": _("return"),
+            "3": _("refund"),
+            "4": _("reversal"),
+            "5": _("cancellation"),
+        }
+        return labels.get(code, code or "-")

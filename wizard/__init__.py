@@ -1,0 +1,1 @@
+from . import coda_import_wizard
