@@ -1,1 +1,2 @@
 from . import coda_import_wizard
+from . import codabox_connection_wizard

@@ -1,0 +1,124 @@
+from odoo import _, api, models
+from odoo.exceptions import UserError
+
+from ..codabox_client import (
+    AlreadyRegistered,
+    CodaboxClient,
+    CodaboxError,
+    CodaboxProtocolError,
+    CodaboxRateLimited,
+    CodaboxServerError,
+    CodaboxUnreachable,
+    ConsentNotValid,
+    CredentialsRefused,
+    InvalidAuthorizationCode,
+    InvalidOfficePassword,
+    NotAccountingOffice,
+    NotClientOfOffice,
+)
+
+PARAM_PREFIX = "l10n_be_codabox_connect."
+# CodaBox's production services; the demo and the tests point these system parameters at
+# the sandbox.
+DEFAULT_API_URL = "https://api.codabox.com"
+DEFAULT_MYCODABOX_URL = "https://mycodabox.com"
+
+
+class CodaboxUserError(UserError):
+    """A CodaBox failure, translated for the user, keeping the client's exception."""
+
+    def __init__(self, message, error):
+        super().__init__(message)
+        self.codabox_error = error
+
+
+class CodaboxApi(models.AbstractModel):
+    """The one place where Odoo meets the CodaBox client: configuration and messages."""
+
+    _name = "codabox.api"
+    _description = "CodaBox API access"
+
+    @api.model
+    def _param(self, key, default=""):
+        return self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key, default)
+
+    @api.model
+    def _software_id(self):
+        software_id = self._param("software_id")
+        if not software_id:
+            raise UserError(
+                _(
+                    "The CodaBox software identifier is not configured: set the system "
+                    "parameter %(param)s to the identifier CodaBox gave your software vendor.",
+                    param=PARAM_PREFIX + "software_id",
+                )
+            )
+        return software_id
+
+    @api.model
+    def _mycodabox_url(self):
+        return self._param("mycodabox_url", DEFAULT_MYCODABOX_URL).rstrip("/")
+
+    @api.model
+    def _client(self, credentials=None):
+        """A client configured by the system parameters (URLs, software id, timeout in
+        seconds, retries of idempotent calls)."""
+        return CodaboxClient(
+            self._param("api_url", DEFAULT_API_URL).rstrip("/"),
+            self._software_id(),
+            credentials=credentials,
+            timeout=(5, float(self._param("timeout", "30"))),
+            max_retries=int(self._param("max_retries", "4")),
+            backoff=float(self._param("backoff", "0.5")),
+        )
+
+    @api.model
+    def _user_message(self, error):
+        """The translated message for a client exception, naming what went wrong."""
+        if isinstance(error, NotAccountingOffice):
+            return self._not_accounting_office_message()
+        messages = {
+            CodaboxUnreachable: _("CodaBox cannot be reached: %(detail)s. Try again later."),
+            CodaboxServerError: _("CodaBox answered with an error: %(detail)s. Try again later."),
+            CodaboxRateLimited: _(
+                "CodaBox asks to slow down (too many requests): %(detail)s. Try again later."
+            ),
+            CredentialsRefused: _(
+                "CodaBox refused this company's credentials: %(detail)s. Revoke the connection "
+                "and connect the company again."
+            ),
+            ConsentNotValid: _(
+                "The accounting office's consent in MyCodaBox is not valid (denied or "
+                "cancelled): %(detail)s. Allow Odoo again in MyCodaBox > Administration > "
+                "CodaBox Connect, or create the connection again."
+            ),
+            InvalidOfficePassword: _("CodaBox refused the accounting office password: %(detail)s."),
+            AlreadyRegistered: _("This company is already connected to CodaBox: %(detail)s."),
+            NotClientOfOffice: _(
+                "CodaBox does not know this company as a client of the accounting office: "
+                "%(detail)s. Check the company's VAT number and the office's client list in "
+                "MyCodaBox."
+            ),
+            InvalidAuthorizationCode: _(
+                "CodaBox refused the authorization (used or expired): %(detail)s. Create the "
+                "connection again."
+            ),
+            CodaboxProtocolError: _("CodaBox sent an answer Odoo does not understand: %(detail)s."),
+        }
+        for error_class, message in messages.items():
+            if isinstance(error, error_class):
+                return message % {"detail": error.message.rstrip(".")}
+        return _("CodaBox error: %(detail)s", detail=error.message.rstrip("."))
+
+    @api.model
+    def _not_accounting_office_message(self):
+        return _(
+            "CodaBox Connect is for accounting offices only, and CodaBox does not know this "
+            "VAT number as an accounting office. A company (SME) that is a CodaBox client "
+            "itself receives its CODA files by SFTP: import them by hand with "
+            "Accounting > Bank > Import CODA."
+        )
+
+    @api.model
+    def _user_error(self, error: CodaboxError):
+        return CodaboxUserError(self._user_message(error), error)

@@ -1,0 +1,53 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    # Same field as Odoo Enterprise's account_reports, so both modules share it when installed.
+    account_representative_id = fields.Many2one(
+        "res.partner",
+        string="Accounting Firm",
+        help="The accounting office that keeps this company's books.",
+    )
+    codabox_office_vat = fields.Char(
+        string="Accounting office VAT",
+        help="VAT number of the accounting office connected to CodaBox, used when the "
+        "company has no accounting firm with a VAT number.",
+    )
+    codabox_connection_ids = fields.One2many("codabox.connection", "company_id")
+
+    def _codabox_office_vat(self):
+        """The office VAT: the accounting firm's, else the setting, normalised (BE0123456789)."""
+        self.ensure_one()
+        vat = self.account_representative_id.vat or self.codabox_office_vat
+        if not vat:
+            raise UserError(
+                _(
+                    "Set the accounting office of %(company)s first: its Accounting Firm (with "
+                    "a VAT number) or the accounting office VAT in the CodaBox settings.",
+                    company=self.name,
+                )
+            )
+        return _normalise_vat(vat)
+
+    def _codabox_company_vat(self):
+        self.ensure_one()
+        if not self.vat:
+            raise UserError(
+                _(
+                    "%(company)s has no VAT number: CodaBox knows client companies by theirs.",
+                    company=self.name,
+                )
+            )
+        return _normalise_vat(self.vat)
+
+    def _codabox_connection(self):
+        """The company's live connection (not revoked), or an empty recordset."""
+        self.ensure_one()
+        return self.codabox_connection_ids.filtered(lambda c: c.state == "connected")[:1]
+
+
+def _normalise_vat(vat):
+    return "".join(ch for ch in vat.upper() if ch.isalnum())

@@ -1,0 +1,326 @@
+"""The connection flow in Odoo against the CodaBox sandbox, over real HTTP both ways."""
+
+import json
+from urllib.parse import urlsplit
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests.common import HttpCase, new_test_user, tagged
+
+from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SME_VAT, SandboxMixin
+
+COMPANY_A_VAT = "BE0477472701"
+COMPANY_B_VAT = "BE0403019261"
+COMPANY_C_VAT = "BE0202239951"  # not a client of the office
+
+
+@tagged("post_install", "-at_install")
+class TestCodaboxConnection(SandboxMixin, HttpCase):
+    sandbox_companies = (
+        {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
+        {"vat": COMPANY_B_VAT, "name": "Client B", "client_code": "B", "office_vat": OFFICE_VAT},
+    )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sandbox()
+        cls.company_a = cls.env.ref("base.main_company")
+        cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
+        be = cls.env.ref("base.be")
+        cls.company_b = cls.env["res.company"].create(
+            {"name": "Client B", "vat": COMPANY_B_VAT, "country_id": be.id}
+        )
+        cls.company_c = cls.env["res.company"].create(
+            {"name": "Client C", "vat": COMPANY_C_VAT, "country_id": be.id}
+        )
+        for company in cls.company_b | cls.company_c:
+            company.codabox_office_vat = OFFICE_VAT
+        cls.admin = cls.env.ref("base.user_admin")
+        cls.admin.company_ids |= cls.company_b | cls.company_c
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _wizard(self, company, user=None):
+        action = (
+            self.env["codabox.connection.wizard"]
+            .with_user(user or self.admin)
+            .with_company(company)
+            ._open_for(company)
+        )
+        return (
+            self.env["codabox.connection.wizard"]
+            .with_user(user or self.admin)
+            .browse(action["res_id"])
+        )
+
+    def _consent(self, company, decision="allow", office_password=None):
+        """Create connection → MyCodaBox (sign in, consent) → the callback URL CodaBox
+        sends the browser back to."""
+        wizard = self._wizard(company)
+        self.assertEqual(wizard.step, "create")
+        password = wizard.new_password
+        self.assertGreaterEqual(len(password.replace("-", "")), 20)
+        wizard.password_saved = True
+        action = wizard.action_go_to_mycodabox()
+        self.assertFalse(wizard.new_password, "the password is not kept in the wizard")
+        back = self.sandbox.authorize_in_browser(
+            action["url"],
+            OFFICE_LOGIN,
+            OFFICE_LOGIN_PASSWORD,
+            office_password or password,
+            decision=decision,
+        )
+        return password, back
+
+    def _open_callback(self, callback_url):
+        self.authenticate("admin", "admin")
+        parts = urlsplit(callback_url)
+        self.assertEqual(parts.path, "/codabox/connect/callback")
+        response = self.url_open(f"{parts.path}?{parts.query}")
+        self.assertEqual(response.status_code, 200)
+        self.env.invalidate_all()  # the request wrote behind this environment's cache
+        return response.text
+
+    def _connect_first_company(self):
+        password, back = self._consent(self.company_a)
+        page = self._open_callback(back)
+        self.assertIn("is connected to CodaBox", page)
+        return password
+
+    # -- the first connection --------------------------------------------------------------
+
+    def test_first_connection(self):
+        password = self._connect_first_company()
+        connection = self.company_a._codabox_connection()
+        self.assertEqual(connection.state, "connected")
+        self.assertEqual(connection.consent_status, "allowed")
+        self.assertTrue(connection.consent_checked_at)
+        self.assertTrue(connection.sudo().username)
+        self.assertTrue(connection.sudo().password)
+        office = connection.office_id
+        self.assertEqual(office.vat, OFFICE_VAT)
+        stored_hash = office.sudo().password_hash
+        self.assertNotIn(password, stored_hash)
+        self.assertTrue(self.env["res.users"]._crypt_context().verify(password, stored_hash))
+        # The credentials work at CodaBox: the delivery API answers for this company.
+        pod_client = connection._client().pod_client()
+        self.assertTrue(pod_client["feed_clients"])
+        # Nothing readable of the password is left in the consent request.
+        consent_request = self.env["codabox.connect.state"].sudo().search([])
+        self.assertTrue(all(r.used and not r.encrypted_password for r in consent_request))
+
+    def test_settings_show_status(self):
+        self._connect_first_company()
+        # What the web client asks when it opens the settings: an onchange on a new record.
+        settings_model = self.env["res.config.settings"].with_user(self.admin)
+        spec = {
+            "company_id": {},
+            "codabox_connection_id": {},
+            "codabox_connection_state": {},
+            "codabox_consent_status": {},
+        }
+        values = settings_model.onchange({}, [], spec)["value"]
+        self.assertEqual(values["codabox_connection_state"], "connected")
+        self.assertEqual(values["codabox_consent_status"], "allowed")
+        action = settings_model.create({}).action_codabox_manage_connection()
+        wizard = self.env["codabox.connection.wizard"].browse(action["res_id"])
+        self.assertEqual(wizard.step, "manage")
+
+    def test_denied_consent_stores_nothing(self):
+        _password, back = self._consent(self.company_a, decision="deny")
+        self.assertIn("error=access_denied", back)
+        page = self._open_callback(back)
+        self.assertIn("denied Odoo access", page)
+        self.assertFalse(self.company_a._codabox_connection())
+        self.assertFalse(self.env["codabox.office"]._for_vat(OFFICE_VAT))
+
+    def test_sme_gets_told_connect_is_for_offices(self):
+        self.company_a.codabox_office_vat = SME_VAT
+        _password, back = self._consent(self.company_a)
+        page = self._open_callback(back)
+        self.assertIn("for accounting offices only", page)
+        self.assertIn("SFTP", page)
+        self.assertFalse(self.company_a._codabox_connection())
+
+    def test_forged_state_is_refused(self):
+        _password, back = self._consent(self.company_a)
+        forged = back.replace("state=", "state=x")
+        page = self._open_callback(forged)
+        self.assertIn("does not belong to a connection you started", page)
+        self.assertFalse(self.company_a._codabox_connection())
+
+    def test_replayed_state_is_refused(self):
+        _password, back = self._consent(self.company_a)
+        self.assertIn("is connected to CodaBox", self._open_callback(back))
+        self.company_a._codabox_connection().sudo().unlink()
+        page = self._open_callback(back)
+        self.assertIn("already used", page)
+        self.assertFalse(self.company_a._codabox_connection())
+
+    def test_expired_state_is_refused(self):
+        _password, back = self._consent(self.company_a)
+        self.env["codabox.connect.state"].sudo().search([]).write(
+            {"expires_at": "2020-01-01 00:00:00"}
+        )
+        page = self._open_callback(back)
+        self.assertIn("expired", page)
+        self.assertFalse(self.company_a._codabox_connection())
+
+    def test_state_of_another_user_is_refused(self):
+        _password, back = self._consent(self.company_a)
+        new_test_user(
+            self.env, "other_admin", groups="base.group_system,account.group_account_manager"
+        )
+        self.authenticate("other_admin", "other_admin")
+        parts = urlsplit(back)
+        page = self.url_open(f"{parts.path}?{parts.query}").text
+        self.assertIn("does not belong to a connection you started", page)
+        self.assertFalse(self.company_a._codabox_connection())
+
+    def test_codabox_error_at_code_exchange_stores_nothing(self):
+        _password, back = self._consent(self.company_a)
+        self.sandbox.add_fault(
+            method="POST", path="/v2/connect/token/", kind="status", status=503, count=1
+        )
+        page = self._open_callback(back)
+        self.assertIn("CodaBox answered with an error", page)
+        self.assertIn("503", page)
+        self.assertFalse(self.company_a._codabox_connection())
+        self.assertFalse(self.env["codabox.office"]._for_vat(OFFICE_VAT))
+
+    # -- further companies -----------------------------------------------------------------
+
+    def test_second_company_with_the_office_password(self):
+        password = self._connect_first_company()
+        wizard = self._wizard(self.company_b)
+        self.assertEqual(wizard.step, "connect")
+        wizard.office_password = password
+        wizard.action_connect()
+        connection = self.company_b._codabox_connection()
+        self.assertEqual(connection.state, "connected")
+        self.assertEqual(connection.office_id, self.company_a._codabox_connection().office_id)
+        self.assertTrue(connection._client().pod_client()["feed_clients"])
+        self.assertFalse(wizard.office_password)
+
+    def test_second_company_wrong_password(self):
+        self._connect_first_company()
+        wizard = self._wizard(self.company_b)
+        wizard.office_password = "WRONG-PASSW-ORD00-00000-00000"
+        with self.assertRaisesRegex(UserError, "not the office password"):
+            wizard.action_connect()
+        self.assertFalse(self.company_b._codabox_connection())
+
+    def test_company_not_client_of_the_office(self):
+        password = self._connect_first_company()
+        wizard = self._wizard(self.company_c)
+        wizard.office_password = password
+        with self.assertRaisesRegex(UserError, "not know this company as a client"):
+            wizard.action_connect()
+        self.assertFalse(self.company_c._codabox_connection())
+
+    def test_company_without_vat_is_told(self):
+        self.company_c.vat = False
+        with self.assertRaisesRegex(UserError, "has no VAT number"):
+            self._wizard(self.company_c)
+
+    # -- status, revoke, password ----------------------------------------------------------
+
+    def test_cancelled_consent_shows_after_refresh(self):
+        self._connect_first_company()
+        connection = self.company_a._codabox_connection()
+        self.sandbox.set_consent(OFFICE_VAT, "cancelled")
+        self.assertEqual(connection.consent_status, "allowed", "no check without a click")
+        settings = self.env["res.config.settings"].with_user(self.admin).create({})
+        settings.action_codabox_refresh_status()
+        self.assertEqual(connection.consent_status, "cancelled")
+        self.assertEqual(
+            dict(connection._fields["consent_status"]._description_selection(self.env))[
+                "cancelled"
+            ],
+            "Cancelled",
+        )
+
+    def test_revoke(self):
+        self._connect_first_company()
+        connection = self.company_a._codabox_connection()
+        feed_client_id = connection.feed_client_id
+        wizard = self._wizard(self.company_a)
+        self.assertEqual(wizard.step, "manage")
+        wizard.action_revoke()
+        self.assertEqual(connection.state, "revoked")
+        self.assertFalse(connection.sudo().password)
+        self.assertFalse(self.company_a._codabox_connection())
+        state = self.sandbox.state()
+        revoked = [c for c in state["connections"] if c["feed_client_id"] == feed_client_id]
+        self.assertTrue(revoked and revoked[0].get("revoked"), state["connections"])
+
+    def test_change_password(self):
+        old_password = self._connect_first_company()
+        wizard = self._wizard(self.company_a)
+        wizard.action_start_change_password()
+        new_password = wizard.new_password
+        self.assertNotEqual(new_password, old_password)
+        wizard.write({"password_saved": True, "office_password": "WRONG"})
+        with self.assertRaisesRegex(UserError, "not the office password"):
+            wizard.action_change_password()
+        wizard.office_password = old_password
+        wizard.action_change_password()
+        office = self.company_a._codabox_connection().office_id
+        self.assertTrue(
+            self.env["res.users"]._crypt_context().verify(new_password, office.sudo().password_hash)
+        )
+        # CodaBox knows the new password too: a further company connects with it.
+        wizard_b = self._wizard(self.company_b)
+        wizard_b.office_password = new_password
+        wizard_b.action_connect()
+        self.assertTrue(self.company_b._codabox_connection())
+
+    # -- security --------------------------------------------------------------------------
+
+    def test_accountant_cannot_read_secrets(self):
+        self._connect_first_company()
+        accountant = new_test_user(
+            self.env,
+            "accountant",
+            groups="account.group_account_manager",
+            company_id=self.company_a.id,
+        )
+        connection = self.company_a._codabox_connection().with_user(accountant)
+        self.assertEqual(connection.state, "connected")
+        for field in ("username", "password"):
+            with self.assertRaises(AccessError):
+                connection.read([field])
+        with self.assertRaises(AccessError):
+            connection.office_id.read(["password_hash"])
+        with self.assertRaises(AccessError):
+            self.env["codabox.connect.state"].with_user(accountant).search([])
+        # Through RPC, as the web client or an external script would ask.
+        self.authenticate("accountant", "accountant")
+        for model, field in (
+            ("codabox.connection", "password"),
+            ("codabox.office", "password_hash"),
+        ):
+            payload = {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {
+                    "model": model,
+                    "method": "search_read",
+                    "args": [[], [field]],
+                    "kwargs": {},
+                },
+            }
+            response = self.url_open(
+                "/web/dataset/call_kw",
+                data=json.dumps(payload),
+                headers={"Content-Type": "application/json"},
+            ).json()
+            self.assertIn("error", response, response)
+            self.assertNotIn(field, str(response.get("result", "")))
+
+    def test_other_company_connection_invisible(self):
+        self._connect_first_company()
+        user_b = new_test_user(
+            self.env, "user_b", groups="account.group_account_manager", company_id=self.company_b.id
+        )
+        self.assertFalse(self.env["codabox.connection"].with_user(user_b).search([]))
