@@ -11,6 +11,8 @@
     "data": [
         "security/ir.model.access.csv",
         "security/codabox_security.xml",
+        "data/ir_cron_data.xml",
+        "views/codabox_document_views.xml",
         "views/account_bank_statement_views.xml",
         "views/codabox_connection_views.xml",
         "views/codabox_templates.xml",

@@ -4,6 +4,7 @@ from . import account_journal
 from . import codabox_api
 from . import codabox_connect_state
 from . import codabox_connection
+from . import codabox_document
 from . import codabox_office
 from . import res_company
 from . import res_config_settings

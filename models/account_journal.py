@@ -1,4 +1,5 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class AccountJournal(models.Model):
@@ -13,6 +14,45 @@ class AccountJournal(models.Model):
         "total. Detail lines: import each movement of the group, which eases reconciliation. "
         "Totals only: import the total as a single line, as it appears on the paper statement.",
     )
+    codabox_connected = fields.Boolean(compute="_compute_codabox_status")
+    codabox_problem = fields.Char(
+        compute="_compute_codabox_status",
+        help="Why the company's CodaBox connection does not deliver statements right now.",
+    )
+
+    @api.depends_context("company")
+    def _compute_codabox_status(self):
+        """From what the last check and retrieval recorded: no call to CodaBox here."""
+        for journal in self:
+            connection = journal.company_id._codabox_connection() if journal.type == "bank" else None
+            journal.codabox_connected = bool(connection)
+            problem = False
+            if connection:
+                if connection.consent_status != "allowed":
+                    problem = _(
+                        "consent %(status)s in MyCodaBox",
+                        status=dict(
+                            connection._fields["consent_status"]._description_selection(self.env)
+                        ).get(connection.consent_status, connection.consent_status),
+                    )
+                elif connection.last_error:
+                    problem = connection.last_error
+            journal.codabox_problem = problem
+
+    def action_codabox_retrieve(self):
+        """"Retrieve from CodaBox": the company's new statements, now."""
+        self.ensure_one()
+        connection = self.company_id._codabox_connection()
+        if not connection:
+            raise UserError(
+                _(
+                    "%(company)s is not connected to CodaBox: connect it from Accounting "
+                    "settings, CodaBox, Manage Connection.",
+                    company=self.company_id.name,
+                )
+            )
+        return connection.with_company(self.company_id).action_retrieve()
+
     def action_open_coda_import_wizard(self):
         """The CODA upload, set for this journal's company."""
         self.ensure_one()

@@ -1,0 +1,288 @@
+"""Retrieval from the sandbox: at-least-once, never twice, each company on its own."""
+
+import base64
+from datetime import date
+
+from odoo.tests.common import TransactionCase, tagged
+
+from ..coda_parser.generator import generate_statements
+from ..coda_parser.writer import write_coda
+from ..codabox_client import CodaboxClient
+from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
+
+OFFICE2_VAT = "BE0400000394"
+OFFICE2_LOGIN = "boss@second-office.example"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+CLIENTS = {
+    # company key: (VAT, IBAN, office VAT)
+    "a": ("BE0477472701", "BE68539007547034", OFFICE_VAT),
+    "b": ("BE0403019261", "BE71096123456769", OFFICE_VAT),
+    "c": ("BE0202239951", "BE62510007547061", OFFICE_VAT),
+    "d": ("BE0417497106", "BE43068999999501", OFFICE2_VAT),
+}
+
+
+def coda_document(iban, day, seed=0, movements=5):
+    statements = generate_statements(
+        iban=iban,
+        holder_name="Client",
+        start_date=date(2026, 11, day),
+        movements_per_statement=movements,
+        seed=seed,
+        first_coda_sequence=day,
+    )
+    return {
+        "document_model": "coda",
+        "metadata": {
+            "iban": iban,
+            "currency": "EUR",
+            "new_balance_date": f"2026-11-{day:02d}",
+            "movement_count": movements,
+        },
+        "cod": base64.b64encode(write_coda(statements)).decode(),
+        "pdf": base64.b64encode(PDF).decode(),
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
+    sandbox_companies = tuple(
+        {
+            "vat": vat,
+            "name": f"Client {key.upper()}",
+            "client_code": key,
+            "office_vat": office,
+            "ibans": [iban],
+        }
+        for key, (vat, iban, office) in CLIENTS.items()
+    )
+    sandbox_offices = (
+        {
+            "vat": OFFICE2_VAT,
+            "name": "Second Office",
+            "users": [{"login": OFFICE2_LOGIN, "password": OFFICE_LOGIN_PASSWORD}],
+        },
+    )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sandbox()
+        be = cls.env.ref("base.be")
+        cls.companies, cls.journals = {}, {}
+        for key, (vat, iban, _office) in CLIENTS.items():
+            company = cls.env["res.company"].create(
+                {"name": f"Client {key.upper()}", "vat": vat, "country_id": be.id}
+            )
+            cls.env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+            cls.companies[key] = company
+            if key != "c":  # company C has no journal for its IBAN yet
+                cls.journals[key] = cls._bank_journal(company, iban)
+
+    def setUp(self):
+        super().setUp()
+        self._connect_all()
+
+    @classmethod
+    def _bank_journal(cls, company, iban):
+        return cls.env["account.journal"].create(
+            {
+                "name": f"Bank {iban[-4:]}",
+                "code": f"B{iban[-3:]}",
+                "type": "bank",
+                "bank_acc_number": iban,
+                "company_id": company.id,
+            }
+        )
+
+    def _connect_all(self):
+        """Each office allows Odoo in MyCodaBox once; their companies connect through the API."""
+        sandbox = self.sandbox
+        client = CodaboxClient(sandbox.url, sandbox.software_id)
+        offices = {}
+        for key, (vat, _iban, office_vat) in CLIENTS.items():
+            office = offices.get(office_vat)
+            if office is None:
+                office = self.env["codabox.office"].create({"vat": office_vat})
+                office._set_password("OFFICE-PASSW-ORD22-22222-22222")
+                back = sandbox.authorize_in_browser(
+                    client.authorize_url(
+                        sandbox.url,
+                        software_id=sandbox.software_id,
+                        office_vat=office_vat,
+                        company_vat=vat,
+                        redirect_uri="http://odoo.invalid/codabox/connect/callback",
+                        state="s",
+                    ),
+                    OFFICE_LOGIN if office_vat == OFFICE_VAT else OFFICE2_LOGIN,
+                    OFFICE_LOGIN_PASSWORD,
+                    "OFFICE-PASSW-ORD22-22222-22222",
+                )
+                code = back.split("code=")[1].split("&")[0]
+                answer = client.exchange_code(code, "OFFICE-PASSW-ORD22-22222-22222")
+                offices[office_vat] = office
+            else:
+                answer = client.connect_company(office_vat, vat, "OFFICE-PASSW-ORD22-22222-22222")
+            self.env["codabox.connection"]._connect(self.companies[key], office, answer)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _deliver(self, key, *documents):
+        return self.sandbox.add_documents(CLIENTS[key][0], list(documents))
+
+    def _statements(self, key):
+        return self.env["account.bank.statement"].search(
+            [("company_id", "=", self.companies[key].id)]
+        )
+
+    def _documents(self, key):
+        return self.env["codabox.document"].search([("company_id", "=", self.companies[key].id)])
+
+    def _acknowledged(self, key):
+        """Feed indexes CodaBox considers acknowledged for a company (the sandbox's view)."""
+        vat = CLIENTS[key][0]
+        (company,) = [c for c in self.sandbox.state()["companies"] if c["vat"] == vat]
+        return {d["feed_index"] for d in company["documents"] if d["acknowledged"]}
+
+    def _faults_hit(self, kind):
+        """How many requests a queued fault of that kind really hit."""
+        return sum(1 for entry in self.sandbox.request_log() if entry["fault"] == kind)
+
+    def _retrieve(self, key):
+        """"Retrieve from CodaBox" on the journal card (the settings' one for company C,
+        which has no journal yet)."""
+        company = self.companies[key]
+        if key in self.journals:
+            return self.journals[key].with_company(company).action_codabox_retrieve()
+        return company._codabox_connection().with_company(company).action_retrieve()
+
+    # -- tests -----------------------------------------------------------------------------
+
+    def test_first_retrieval_imports_statements_with_pdf(self):
+        indexes = self._deliver(
+            "a",
+            coda_document(CLIENTS["a"][1], 2, seed=1),
+            coda_document(CLIENTS["a"][1], 3, seed=2),
+        )
+        notification = self._retrieve("a")
+        statements = self._statements("a")
+        self.assertEqual(len(statements), 2)
+        self.assertEqual(statements.journal_id, self.journals["a"])
+        self.assertIn("2 statement(s) imported into", notification["params"]["message"])
+        self.assertIn(self.journals["a"].name, notification["params"]["message"])
+        documents = self._documents("a")
+        self.assertEqual(documents.mapped("state"), ["imported", "imported"])
+        self.assertTrue(all(documents.mapped("acknowledged")))
+        self.assertEqual(self._acknowledged("a"), set(indexes))
+        for statement in statements:
+            names = statement.attachment_ids.mapped("name")
+            self.assertTrue(any(n.endswith(".pdf") for n in names), names)
+            self.assertEqual(statement.balance_end_real, statement.balance_end)
+
+    def test_second_retrieval_imports_nothing(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 4, seed=3))
+        self._retrieve("a")
+        notification = self._retrieve("a")
+        self.assertIn("No new document", notification["params"]["message"])
+        self.assertEqual(len(self._statements("a")), 1)
+        self.assertEqual(len(self._documents("a")), 1)
+
+    def test_same_entry_delivered_twice(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 5, seed=4))
+        self.sandbox.add_fault("duplicate_entry", method="GET", path="/v2/delivery/feed/")
+        self._retrieve("a")
+        self.assertEqual(self._faults_hit("duplicate_entry"), 1)
+        self.assertEqual(len(self._documents("a")), 1)
+        self.assertEqual(len(self._statements("a")), 1)
+
+    def test_same_document_in_a_new_entry_is_not_imported_twice(self):
+        document = coda_document(CLIENTS["a"][1], 6, seed=5)
+        self._deliver("a", document)
+        self._retrieve("a")
+        self._deliver("a", document)  # CodaBox re-delivers the same file under a new index
+        self._retrieve("a")
+        self.assertEqual(len(self._statements("a")), 1)
+        self.assertEqual(sorted(self._documents("a").mapped("state")), ["ignored", "imported"])
+
+    def test_crash_after_import_before_acknowledgement(self):
+        (index,) = self._deliver("a", coda_document(CLIENTS["a"][1], 7, seed=6))
+        # Every acknowledgement attempt fails: the run ends after the import.
+        self.sandbox.add_fault("drop", method="PUT", path="/v2/delivery/feed/", count=10)
+        self._retrieve("a")
+        self.assertEqual(self._faults_hit("drop"), 3, "the first attempt and two retries")
+        document = self._documents("a")
+        self.assertEqual(document.state, "imported")
+        self.assertFalse(document.acknowledged)
+        self.assertNotIn(index, self._acknowledged("a"))
+        self.assertTrue(self.companies["a"]._codabox_connection().last_error)
+        self.assertEqual(len(self._statements("a")), 1)
+        # The next run acknowledges what is stored, and imports nothing again.
+        self.sandbox.clear_faults()
+        self._retrieve("a")
+        self.assertTrue(document.acknowledged)
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertEqual(len(self._statements("a")), 1)
+        self.assertEqual(len(self._documents("a")), 1)
+        self.assertFalse(self.companies["a"]._codabox_connection().last_error)
+
+    def test_failures_of_one_company_do_not_stop_the_others(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 9, seed=7))
+        self._deliver("b", coda_document(CLIENTS["b"][1], 9, seed=8))
+        broken = coda_document(CLIENTS["d"][1], 9, seed=9)
+        broken["cod"] = base64.b64encode(b"0000002111172500005  not a coda file").decode()
+        self._deliver("d", broken)
+        feed_a = self.companies["a"]._codabox_connection().feed_client_id
+        # A: CodaBox keeps failing on its feed; B: one 429 then one slow answer, retried.
+        self.sandbox.add_fault("status", path=f"/v2/delivery/feed/{feed_a}/", status=500, count=10)
+        self.sandbox.add_fault("rate_limit", path="/v2/delivery/download/", retry_after=0, count=1)
+        self.sandbox.add_fault("slow", path="/v2/delivery/download/", delay=2.5, count=1)
+        self.env["codabox.connection"]._cron_retrieve()
+        for kind, hits in (("status", 3), ("rate_limit", 1), ("slow", 1)):
+            self.assertEqual(self._faults_hit(kind), hits, kind)
+        connection_a = self.companies["a"]._codabox_connection()
+        self.assertIn("500", connection_a.last_error)
+        self.assertFalse(self._documents("a"))
+        self.assertEqual(len(self._statements("b")), 1)
+        self.assertEqual(self._documents("b").state, "imported")
+        document_d = self._documents("d")
+        self.assertEqual(document_d.state, "failed")
+        self.assertIn("line 1", document_d.error_message)
+        self.assertTrue(document_d.acknowledged, "stored, so acknowledged: nothing is lost")
+        self.assertTrue(document_d.coda_attachment_id.raw.startswith(b"0000002111172500005"))
+        self.assertFalse(self._statements("d"))
+        # A comes through on the next run.
+        self.sandbox.clear_faults()
+        self.env["codabox.connection"]._cron_retrieve()
+        self.assertEqual(len(self._statements("a")), 1)
+        self.assertFalse(connection_a.last_error)
+
+    def test_consent_cancelled_for_one_office(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 10, seed=10))
+        self._deliver("d", coda_document(CLIENTS["d"][1], 10, seed=11))
+        self.sandbox.set_consent(OFFICE2_VAT, "cancelled")
+        self.env["codabox.connection"]._cron_retrieve()
+        connection_d = self.companies["d"]._codabox_connection()
+        self.assertEqual(connection_d.consent_status, "cancelled")
+        self.assertIn("Cancelled", connection_d.last_error)
+        journal_d = self.journals["d"].with_company(self.companies["d"])
+        self.assertTrue(journal_d.codabox_connected)
+        self.assertIn("Cancelled", journal_d.codabox_problem)
+        self.assertFalse(self.journals["a"].with_company(self.companies["a"]).codabox_problem)
+        self.assertFalse(self._documents("d"))
+        self.assertEqual(len(self._statements("a")), 1)
+
+    def test_unknown_iban_then_retry_once_the_journal_exists(self):
+        iban = CLIENTS["c"][1]
+        (index,) = self._deliver("c", coda_document(iban, 11, seed=12))
+        notification = self._retrieve("c")
+        document = self._documents("c")
+        self.assertEqual(document.state, "failed")
+        self.assertIn(iban, document.error_message)
+        self.assertIn("EUR", document.error_message)
+        self.assertIn("failed", notification["params"]["message"])
+        self.assertIn(index, self._acknowledged("c"))
+        self._bank_journal(self.companies["c"], iban)
+        document.action_retry()
+        self.assertEqual(document.state, "imported")
+        self.assertEqual(len(self._statements("c")), 1)
+        self.assertEqual(document.statement_ids, self._statements("c"))
