@@ -21,6 +21,9 @@
         "views/account_journal_views.xml",
         "wizard/coda_import_wizard_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["l10n_be_codabox_connect/static/tests/tours/*.js"],
+    },
     "installable": True,
     "application": False,
 }

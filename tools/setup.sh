@@ -75,6 +75,14 @@ fi
 psql -h "$PGHOST" -p "$PGPORT" -U "$PGUSER" -d postgres -Atc "select 1" >/dev/null 2>&1 \
     || fail "PostgreSQL on $PGHOST:$PGPORT refuses role '$PGUSER': create it (createuser -s $PGUSER) or set PGUSER."
 
+# --- Chromium, for Odoo's browser tests (tours) -----------------------------------------------
+if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+    step "installing Debian's chromium for the browser tests"
+    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
+    { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq chromium; } >/dev/null \
+        || fail "Chromium is missing for the browser tests: install it (Debian: apt-get install chromium)."
+fi
+
 # --- Odoo configuration ----------------------------------------------------------------------
 # The addons path needs this repository under its module name, whatever the checkout is called.
 mkdir -p "$STATE/addons" "$STATE/data"

@@ -38,7 +38,7 @@ printf '%s\n' "${args[@]}" | grep -q "^$ADDON_LINK/tests" || args+=("$ADDON_LINK
 cd "$STATE"
 set +e
 "$VENV/bin/python" -m pytest -p no:cacheprovider --rootdir="$ADDON_LINK" \
-    --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn \
+    --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn -rs \
     --odoo-extra=log-handler=odoo.tests.common:CRITICAL "${args[@]}"
 status=$?
 set -e

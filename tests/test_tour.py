@@ -1,0 +1,164 @@
+"""The real click path in Chromium: settings, Create connection, the consent on MyCodaBox's
+pages, a second company with the office password, "Retrieve from CodaBox", the statement
+and its PDF.
+
+Odoo's tours run on Odoo's pages only, so the consent on the sandbox's MyCodaBox pages is
+driven from here, in the same browser, between two tours.
+"""
+
+import base64
+import json
+import time
+from concurrent.futures import Future
+from datetime import date
+
+from odoo.tests.common import HOST, ChromeBrowser, HttpCase, tagged
+
+from ..coda_parser.generator import generate_statements
+from ..coda_parser.writer import write_coda
+from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
+
+COMPANY_A_VAT, COMPANY_B_VAT = "BE0477472701", "BE0403019261"
+IBAN_B = "BE71096123456769"
+SETTINGS_URL = "/odoo/action-account.action_account_config"
+DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+@tagged("post_install", "-at_install")
+class TestClickPath(SandboxMixin, HttpCase):
+    # The first leg ends on "Continue to MyCodaBox": the dialog is still there, its record
+    # saved, while the browser leaves for MyCodaBox.
+    allow_end_on_form = True
+    sandbox_companies = (
+        {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
+        {"vat": COMPANY_B_VAT, "name": "Client B", "client_code": "B", "office_vat": OFFICE_VAT,
+         "ibans": [IBAN_B]},
+    )
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sandbox()
+        cls.company_a = cls.env.ref("base.main_company")
+        cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
+        cls.company_b = cls.env["res.company"].create(
+            {"name": "Client B", "vat": COMPANY_B_VAT, "country_id": cls.env.ref("base.be").id,
+             "codabox_office_vat": OFFICE_VAT}
+        )
+        cls.env["account.chart.template"].try_loading("be_comp", cls.company_b, install_demo=False)
+        cls.journal_b = cls.env["account.journal"].create(
+            {"name": "KBC Client B", "code": "KBCB", "type": "bank", "bank_acc_number": IBAN_B,
+             "company_id": cls.company_b.id}
+        )
+        cls.env.ref("base.user_admin").company_ids |= cls.company_b
+
+    def setUp(self):
+        super().setUp()
+        statements = generate_statements(
+            iban=IBAN_B, holder_name="Client B", start_date=date(2026, 11, 20),
+            movements_per_statement=6, seed=7,
+        )
+        self.sandbox.add_documents(COMPANY_B_VAT, [{
+            "document_model": "coda",
+            "metadata": {"iban": IBAN_B, "currency": "EUR", "new_balance_date": "2026-11-20"},
+            "cod": base64.b64encode(write_coda(statements)).decode(),
+            "pdf": base64.b64encode(PDF).decode(),
+        }])
+
+    # -- driving the browser -----------------------------------------------------------------
+
+    def _eval(self, browser, expression):
+        answer = browser._websocket_request(
+            "Runtime.evaluate",
+            params={"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
+        self.assertNotIn("exceptionDetails", answer, answer)
+        return answer["result"].get("value")
+
+    def _wait_for(self, browser, expression, what, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self._eval(browser, f"(() => {{ try {{ return !!({expression}); }} "
+                                       f"catch {{ return false; }} }})()"):
+                    return
+            except TimeoutError:
+                pass  # the page is changing
+            time.sleep(0.2)
+        browser.take_screenshot(prefix="sc_codabox_")
+        page = self._eval(browser, "location.href + ' ' + (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)")
+        self.fail(f"The browser never got to: {what}. The page: {page}")
+
+    def _tour(self, browser, url, tour):
+        browser._result = Future()  # each leg waits for its own "tour succeeded"
+        browser.navigate_to(f"{self.base_url()}{url}", wait_stop=False)
+        self.assertTrue(browser._wait_ready(f"odoo.isTourReady({tour!r})"), tour)
+        options = {"stepDelay": 0, "keepWatchBrowser": False, "debug": False, "startUrl": url}
+        browser._wait_code_ok(f"odoo.startTour({tour!r}, {json.dumps(options)})", 60)
+
+    # -- the click path ------------------------------------------------------------------------
+
+    def test_click_path(self):
+        browser = ChromeBrowser(self, success_signal="tour succeeded")
+        self.addCleanup(self._wait_remaining_requests)
+        self.addCleanup(browser.stop)
+        self.authenticate("admin", "admin", browser=browser)
+        self.cr.flush()
+        self.cr.clear()
+
+        # The password goes through the clipboard, as for a person: let the page use it.
+        browser._websocket_request("Emulation.setFocusEmulationEnabled", params={"enabled": True})
+        browser._websocket_request(
+            "Browser.grantPermissions",
+            params={"permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+        )
+
+        # Settings > CodaBox > Manage Connection: the office password, shown once, copied.
+        self._tour(browser, SETTINGS_URL, "codabox_create_connection")
+
+        # MyCodaBox: sign in, then "Manage your consent": the office password, the terms, Allow.
+        self._wait_for(browser, "document.querySelector('input[name=login]')", "MyCodaBox sign-in")
+        self.assertTrue(self._eval(browser, f"location.href.startsWith({self.sandbox.url!r})"))
+        self._eval(browser, f"""
+            document.querySelector('input[name=login]').value = {OFFICE_LOGIN!r};
+            document.querySelector('input[name=password]').value = {OFFICE_LOGIN_PASSWORD!r};
+            document.querySelector('input[name=login]').form.submit();
+        """)
+        self._wait_for(browser, "document.querySelector('input[name=office_password]')",
+                       "the consent page")
+        password = self._eval(browser, "navigator.clipboard.readText()")
+        self.assertRegex(password, r"^[2-9A-Z]{5}(-[2-9A-Z]{5}){4}$")
+        self._eval(browser, f"""
+            document.querySelector('input[name=office_password]').value = {password!r};
+            document.querySelector('input[name=accept_terms]').checked = true;
+            document.querySelector('button[name=decision][value=allow]').click();
+        """)
+
+        # Back in Odoo: connected, then back to the settings.
+        self._wait_for(
+            browser,
+            "location.pathname === '/codabox/connect/callback' "
+            "&& document.body.innerText.includes('is connected to CodaBox')",
+            "the connection result in Odoo",
+        )
+        self._eval(browser, "document.querySelector('a.btn-primary').click()")
+        self._wait_for(
+            browser,
+            "document.querySelector('#codabox_connection').innerText.includes('Allowed')",
+            "the settings showing the connection",
+        )
+        self.assertEqual(self.company_a._codabox_connection().consent_status, "allowed")
+
+        # A second company of the office, with the same password and no new consent.
+        browser.set_cookie("cids", str(self.company_b.id), "/", HOST)
+        self._tour(browser, SETTINGS_URL, "codabox_connect_second_company")
+        self.assertTrue(self.company_b._codabox_connection())
+
+        # The dashboard: Retrieve from CodaBox, the new statement and its PDF.
+        self._tour(browser, DASHBOARD_URL, "codabox_retrieve")
+        statement = self.env["account.bank.statement"].search(
+            [("journal_id", "=", self.journal_b.id)]
+        )
+        self.assertEqual(len(statement), 1)
+        self.assertIn("application/pdf", statement.attachment_ids.mapped("mimetype"))
