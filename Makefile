@@ -1,6 +1,6 @@
 # The README's commands. Each target sets up what is missing first (tools/setup.sh is quick
 # when everything is already there).
-.PHONY: setup test demo lint sandbox bench clean
+.PHONY: setup test demo check-demo lint sandbox bench bench-quick clean
 
 setup:
 	@bash tools/setup.sh
@@ -10,6 +10,10 @@ test: setup
 
 demo: setup
 	@bash tools/demo.sh
+
+# Runs make demo on a throwaway database and checks it over HTTP (CI runs it).
+check-demo: setup
+	@bash tools/check_demo.sh
 
 lint: setup
 	@bash tools/lint.sh

@@ -1,0 +1,704 @@
+"""The demo's data: an accounting office, three Belgian client companies, and their CodaBox.
+
+Run by tools/demo.sh with the virtualenv's Python, Odoo used as a library::
+
+    python tools/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
+        --sandbox-url http://127.0.0.1:8070 --odoo-url http://127.0.0.1:8069 \\
+        --seed-out .odoo/demo-sandbox-seed.json
+
+In the database: the main company becomes the accounting office "Fiduciaire Demo"; three
+client companies on the Belgian chart (be_comp) get the office as accounting firm, a bank
+journal with an IBAN, customers with Belgian bank accounts and posted open invoices with a
+Belgian structured communication; the admin user gets every company and the full accounting
+features; the addon's system parameters point at the sandbox.
+
+Out of the database: the sandbox seed, with the office's MyCodaBox user and, for each client,
+one CODA file (and its PDF) per business day made by the project's generator. They pay some
+of the demo invoices (structured communication, or the invoice number in a free
+communication), and hold globalisations and a bank's free message.
+
+Idempotent and reproducible: records are found by VAT number, code or reference before being
+made, the dates are fixed when the database first gets its demo data, and the randomness is
+seeded; a second run changes nothing in the database and writes the same seed.
+"""
+
+import argparse
+import base64
+import io
+import json
+import os
+import random
+import sys
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from coda_parser import FreeCommunication, parse  # noqa: E402
+from coda_parser.generator import generate_statements  # noqa: E402
+from coda_parser.parser import bban_to_iban  # noqa: E402
+from coda_parser.writer import write_coda  # noqa: E402
+
+PARAM = "l10n_be_codabox_connect."
+DATE_PARAM = "codabox_demo.date"  # the day the demo data was first made: all dates follow it
+SOFTWARE_ID = "d3e0c0da-b0c5-4a1d-9e2f-0de40c0dab0c"
+STATEMENT_DAYS = 5
+
+
+def belgian_vat(seven_digits):
+    """BE + enterprise number: 0, seven digits and 97 minus their value modulo 97."""
+    base = f"0{seven_digits}"
+    return f"BE{base}{97 - int(base) % 97:02d}"
+
+
+def belgian_iban(account):
+    """The IBAN of Belgian account "BBB-NNNNNNN" (+ check digits: modulo 97, 0 is 97)."""
+    ten = account.replace("-", "")
+    return bban_to_iban(f"{ten}{int(ten) % 97 or 97:02d}")
+
+
+BANKS = {
+    # bank code prefix of the Belgian account number: (BIC, name)
+    "001": ("GEBABEBB", "BNP Paribas Fortis"),
+    "363": ("BBRUBEBB", "ING Belgique"),
+    "734": ("KREDBEBB", "KBC Bank"),
+    "068": ("GKCCBEBB", "Belfius Banque"),
+    "751": ("AXABBE22", "Crelan"),
+    "523": ("TRIOBEBB", "Triodos Bank"),
+}
+
+OFFICE = {
+    "name": "Fiduciaire Demo",
+    "vat": belgian_vat("4470161"),
+    "street": "Avenue Louise 54",
+    "zip": "1050",
+    "city": "Bruxelles",
+    "email": "contact@fiduciaire.example",
+    "phone": "+32 2 555 01 23",
+    "login": "demo@fiduciaire.example",
+    "password": "demo",
+}
+
+# Each client: its bank account, customers (with their bank accounts) and open invoices.
+# Invoice "paid": the statement day (1 is the first) whose CODA file pays it, and how: "ogm"
+# (the invoice's structured communication) or "free" (its number in a free communication).
+CLIENTS = [
+    {
+        "code": "PEETERS",
+        "name": "Boulangerie Peeters SRL",
+        "vat": belgian_vat("6614285"),
+        "street": "Bondgenotenlaan 112",
+        "zip": "3000",
+        "city": "Leuven",
+        "bank": "734-0123456",
+        "opening_balance": "18342.57",
+        "customers": [
+            ("Hotel De Vleugel NV", "4217730", "068-2231874", "Naamsestraat 20, 3000 Leuven"),
+            ("Café Central BV", "5520911", "001-6612099", "Grote Markt 7, 3000 Leuven"),
+            ("Traiteur Van Damme", "7003182", "363-0458821", "Kerkstraat 3, 3010 Kessel-Lo"),
+        ],
+        "invoices": [
+            (0, "Pains et viennoiseries, semaine 1", 42, "18.50", 2, "ogm"),
+            (1, "Pâtisseries pour réception", 1, "645.00", 3, "ogm"),
+            (2, "Sandwiches, livraison mensuelle", 120, "4.20", 5, "free"),
+            (0, "Gâteaux d'anniversaire", 3, "58.00", None, None),
+        ],
+    },
+    {
+        "code": "JANSSENS",
+        "name": "Garage Janssens BV",
+        "vat": belgian_vat("7342019"),
+        "street": "Turnhoutsebaan 240",
+        "zip": "2140",
+        "city": "Antwerpen",
+        "bank": "001-7045512",
+        "opening_balance": "42715.03",
+        "customers": [
+            ("Transport Mertens NV", "4871236", "734-5510247", "Haven 17, 2030 Antwerpen"),
+            ("Taxi Willems", "6110457", "751-0098834", "Nieuwstraat 9, 2800 Mechelen"),
+            ("Bouwbedrijf Claes BV", "8235560", "363-3382011", "Dorpsstraat 41, 2590 Berlaar"),
+        ],
+        "invoices": [
+            (0, "Entretien camion 1-ABC-123", 1, "1240.00", 1, "ogm"),
+            (1, "Pneus hiver (4)", 4, "165.00", 4, "ogm"),
+            (2, "Réparation carrosserie", 1, "2310.50", 5, "ogm"),
+            (0, "Contrôle technique, préparation", 2, "95.00", 2, "free"),
+            (1, "Vidange et filtres", 1, "189.90", None, None),
+        ],
+    },
+    {
+        "code": "LAMBERT",
+        "name": "Imprimerie Lambert SA",
+        "vat": belgian_vat("5189902"),
+        "street": "Rue de Fer 25",
+        "zip": "5000",
+        "city": "Namur",
+        "bank": "363-2287764",
+        "opening_balance": "9876.40",
+        "customers": [
+            ("Librairie Dupont SRL", "4392217", "068-7760143", "Rue de l'Ange 12, 5000 Namur"),
+            ("Université Populaire ASBL", "8811042", "523-0451276", "Rue Haute 3, 5100 Jambes"),
+            (
+                "Éditions Renard SC",
+                "6624480",
+                "001-3309915",
+                "Chaussée de Louvain 88, 5310 Éghezée",
+            ),
+        ],
+        "invoices": [
+            (0, "Dépliants A5 quadri (5000 ex.)", 1, "780.00", 2, "ogm"),
+            (1, "Affiches A2, conférence", 150, "3.80", 3, "free"),
+            (2, "Catalogue 48 pages (1000 ex.)", 1, "3450.00", 4, "ogm"),
+            (2, "Cartes de visite", 10, "24.50", None, None),
+        ],
+    },
+]
+
+# Account numbers of the statements' other counterparties (suppliers, staff, landlord...)
+SUPPLIERS = [
+    ("Proximus SA", "001-4411210", "Boulevard du Roi Albert II 27", "1030 Bruxelles"),
+    ("Engie Electrabel", "068-0914432", "Boulevard Simon Bolivar 34", "1000 Bruxelles"),
+    ("Fluvius", "734-6650028", "Brusselsesteenweg 199", "9090 Melle"),
+    ("Meunerie Dumont SA", "363-8801273", "Rue du Moulin 4", "1300 Wavre"),
+    ("SD Worx", "001-2287410", "Brouwersvliet 2", "2000 Antwerpen"),
+    ("Immo Goossens BV", "751-3370012", "Meir 60", "2000 Antwerpen"),
+    ("Lefèvre Papier SRL", "523-1146629", "Rue de la Station 15", "4000 Liège"),
+    ("Ethias SA", "068-5573019", "Rue des Croisiers 24", "4000 Liège"),
+    ("Sofie Maes", "734-9021348", "Stationsstraat 8", "9000 Gent"),
+    ("Marc Jacobs", "363-4470335", "Kerkstraat 51", "2800 Mechelen"),
+]
+
+BANK_MESSAGES = [
+    "Vos frais de tenue de compte changent au 1er du mois prochain. Les nouveaux tarifs sont\n"
+    "disponibles dans votre agence et sur le site de la banque.",
+    "Nouveau : les virements instantanés sont gratuits pour les comptes professionnels.",
+    "Uw rekeninguittreksels zijn voortaan ook beschikbaar in uw online bankieren.",
+]
+
+
+def _cents(value):
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+class DemoData:
+    """Makes (or finds) the demo records; ``run`` returns the sandbox seed."""
+
+    def __init__(self, env, sandbox_url, odoo_url):
+        self.env = env
+        self.sandbox_url = sandbox_url.rstrip("/")
+        self.odoo_url = odoo_url.rstrip("/")
+        self.be = env.ref("base.be")
+        self.eur = env.ref("base.EUR")
+
+    # --- helpers ------------------------------------------------------------------------
+
+    @staticmethod
+    def _ensure(record, vals):
+        """Write only the values that differ, so that a second run changes nothing."""
+        changed = {}
+        for name, value in vals.items():
+            current = record[name]
+            if record._fields[name].type == "many2one":
+                current = current.id
+            if current != value:
+                changed[name] = value
+        if changed:
+            record.write(changed)
+        return record
+
+    def _param(self, key, value):
+        params = self.env["ir.config_parameter"].sudo()
+        if params.get_param(key) != value:
+            params.set_param(key, value)
+
+    def _bank(self, code):
+        bic, name = BANKS[code]
+        bank = self.env["res.bank"].search([("bic", "=", bic)], limit=1)
+        return bank or self.env["res.bank"].create(
+            {"name": name, "bic": bic, "country": self.be.id}
+        )
+
+    def _demo_date(self):
+        params = self.env["ir.config_parameter"].sudo()
+        value = params.get_param(DATE_PARAM)
+        if not value:
+            value = date.today().isoformat()
+            params.set_param(DATE_PARAM, value)
+        return date.fromisoformat(value)
+
+    @staticmethod
+    def _business_days_before(day, count):
+        days = []
+        while len(days) < count:
+            day -= timedelta(days=1)
+            if day.weekday() < 5:
+                days.append(day)
+        return days[::-1]
+
+    # --- the records --------------------------------------------------------------------
+
+    def run(self):
+        self.today = self._demo_date()
+        self.days = self._business_days_before(self.today, STATEMENT_DAYS)
+        office = self._office()
+        self.clients = [dict(client) for client in CLIENTS]  # with their records, below
+        companies = [self._client(office, client) for client in self.clients]
+        admin = self.env.ref("base.user_admin")
+        missing = (office | self.env["res.company"].union(*companies)) - admin.company_ids
+        if missing:
+            admin.company_ids = [(4, company.id) for company in missing]
+        # The admin starts in the first client company, where "Create connection" is.
+        self._ensure(admin, {"company_id": companies[0].id})
+        # "Show Full Accounting Features": bank statements, reconciliation and the settings'
+        # accounting blocks (CodaBox's among them) are hidden from Community users without it.
+        full_accounting = self.env.ref("account.group_account_user")
+        if full_accounting not in admin.groups_id:
+            admin.groups_id = [(4, full_accounting.id)]
+        # The demo talks to the sandbox only: no weekly call home to Odoo's servers.
+        update_notification = self.env.ref(
+            "mail.ir_cron_module_update_notification", raise_if_not_found=False
+        )
+        if update_notification and update_notification.active:
+            update_notification.active = False
+        self._param(PARAM + "api_url", self.sandbox_url)
+        self._param(PARAM + "mycodabox_url", self.sandbox_url)
+        self._param(PARAM + "software_id", SOFTWARE_ID)
+        self._param("web.base.url", self.odoo_url)
+        return self._seed(companies)
+
+    def _office(self):
+        office = self.env.ref("base.main_company")
+        self._ensure(
+            office,
+            {
+                "name": OFFICE["name"],
+                "vat": OFFICE["vat"],
+                "street": OFFICE["street"],
+                "zip": OFFICE["zip"],
+                "city": OFFICE["city"],
+                "country_id": self.be.id,
+                "email": OFFICE["email"],
+                "phone": OFFICE["phone"],
+            },
+        )
+        return office
+
+    def _client(self, office, client):
+        Company = self.env["res.company"]
+        company = Company.search([("vat", "=", client["vat"])], limit=1)
+        if not company:
+            vals = {
+                "name": client["name"],
+                "vat": client["vat"],
+                "street": client["street"],
+                "zip": client["zip"],
+                "city": client["city"],
+                "country_id": self.be.id,
+                "currency_id": self.eur.id,
+                "email": f"info@{client['code'].lower()}.example",
+            }
+            if "iap_enrich_auto_done" in Company._fields:
+                vals["iap_enrich_auto_done"] = True  # partner_autocomplete: no call to Odoo's IAP
+            company = Company.create(vals)
+        self._ensure(company, {"account_representative_id": office.partner_id.id})
+        if not company.chart_template:
+            self.env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+        env = self.env(context={"allowed_company_ids": [company.id]})
+        company = company.with_env(env)
+        client["company"] = company
+        client["iban"] = belgian_iban(client["bank"])
+        client["journal"] = self._bank_journal(company, client)
+        sale_journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+        )
+        self._ensure(
+            sale_journal, {"invoice_reference_model": "be", "invoice_reference_type": "invoice"}
+        )
+        customers = [self._customer(company, client, index) for index in range(3)]
+        client["invoices"] = [
+            (self._invoice(company, sale_journal, customers, client, index, spec), spec)
+            for index, spec in enumerate(client["invoices"])
+        ]
+        return company
+
+    def _bank_journal(self, company, client):
+        iban = client["iban"]
+        bank = self._bank(client["bank"][:3])
+        journals = self.env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "bank")], order="id"
+        )
+        journal = journals.filtered(
+            lambda j: j.bank_account_id.sanitized_acc_number == iban
+        ) or journals.filtered(lambda j: not j.bank_account_id)
+        journal = journal[:1]
+        if not journal:
+            journal = self.env["account.journal"].create(
+                {"name": bank.name, "type": "bank", "code": "BNK9", "company_id": company.id}
+            )
+        if not journal.bank_account_id:
+            journal.set_bank_account(iban, bank.id)
+        return self._ensure(journal, {"name": bank.name})
+
+    def _customer(self, company, client, index):
+        name, vat_digits, account, address = client["customers"][index]
+        ref = f"{client['code'][:3]}-C{index + 1:03d}"
+        Partner = self.env["res.partner"]
+        partner = Partner.search([("ref", "=", ref), ("company_id", "=", company.id)], limit=1)
+        if not partner:
+            street, locality = address.split(", ")
+            zip_code, city = locality.split(" ", 1)
+            partner = Partner.create(
+                {
+                    "name": name,
+                    "ref": ref,
+                    "company_id": company.id,
+                    "is_company": True,
+                    "vat": belgian_vat(vat_digits),
+                    "street": street,
+                    "zip": zip_code,
+                    "city": city,
+                    "country_id": self.be.id,
+                    "bank_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "acc_number": belgian_iban(account),
+                                "bank_id": self._bank(account[:3]).id,
+                            },
+                        )
+                    ],
+                }
+            )
+        return partner
+
+    def _invoice(self, company, sale_journal, customers, client, index, spec):
+        customer, label, quantity, price, _day, _how = spec
+        ref = f"DEMO-{client['code']}-{index + 1}"
+        Move = self.env["account.move"].with_company(company)
+        move = Move.search(
+            [("company_id", "=", company.id), ("move_type", "=", "out_invoice"), ("ref", "=", ref)],
+            limit=1,
+        )
+        if move:
+            return move
+        invoice_date = self.today - timedelta(days=45 - 7 * index)
+        term = self.env.ref("account.account_payment_term_30days", raise_if_not_found=False)
+        move = Move.create(
+            {
+                "move_type": "out_invoice",
+                "journal_id": sale_journal.id,
+                "partner_id": customers[customer].id,
+                "ref": ref,
+                "invoice_date": invoice_date,
+                "invoice_payment_term_id": term.id if term else False,
+                "invoice_line_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": label,
+                            "quantity": quantity,
+                            "price_unit": float(price),
+                            "tax_ids": [(6, 0, company.account_sale_tax_id.ids)],
+                        },
+                    )
+                ],
+            }
+        )
+        move.action_post()
+        return move
+
+    # --- the sandbox seed ---------------------------------------------------------------
+
+    def _seed(self, companies):
+        return {
+            "software_id": SOFTWARE_ID,
+            "offices": [
+                {
+                    "vat": OFFICE["vat"],
+                    "name": OFFICE["name"],
+                    "users": [{"login": OFFICE["login"], "password": OFFICE["password"]}],
+                }
+            ],
+            "companies": [
+                {
+                    "vat": client["vat"],
+                    "name": client["name"],
+                    "client_code": client["code"],
+                    "office_vat": OFFICE["vat"],
+                    "ibans": [client["iban"]],
+                    "documents": self._documents(client),
+                }
+                for client in self.clients
+            ],
+        }
+
+    def _payments(self, client):
+        """The movements paying the demo invoices, by statement day."""
+        payments = {}
+        for invoice, (_customer, _label, _qty, _price, day, how) in client["invoices"]:
+            if day is None:
+                continue
+            partner = invoice.partner_id
+            account = partner.bank_ids[:1]
+            locality = f"{partner.zip} {partner.city}"
+            values = {
+                "amount": str(_cents(str(invoice.amount_total))),
+                "counterparty_name": partner.name,
+                "counterparty_account": account.sanitized_acc_number or "",
+                "counterparty_bic": account.bank_id.bic or "",
+                "counterparty_street": partner.street or "",
+                "counterparty_locality": locality,
+                "customer_reference": f"E2E{invoice.id:09d}",
+                "date": self.days[day - 1],
+            }
+            if how == "ogm":
+                values["structured_communication"] = invoice.payment_reference
+            else:
+                values["communication"] = f"Facture {invoice.name}"
+            payments.setdefault(day - 1, []).append(values)
+        return payments
+
+    def _documents(self, client):
+        rng = random.Random(f"codabox-demo/{client['code']}")
+        counterparties = [
+            {
+                "name": name,
+                "account": belgian_iban(account),
+                "bic": BANKS[account[:3]][0],
+                "street": street,
+                "locality": locality,
+            }
+            for name, account, street, locality in SUPPLIERS
+            + [
+                (name, account, *address.split(", "))
+                for name, _vat, account, address in client["customers"]
+            ]
+        ]
+        payments = self._payments(client)
+        balance = Decimal(client["opening_balance"])
+        iban = client["iban"]
+        documents = []
+        for index, day in enumerate(self.days):
+            # Statements are numbered from the first of the year, one per business day.
+            number = sum(
+                1
+                for offset in range(day.timetuple().tm_yday)
+                if (date(day.year, 1, 1) + timedelta(days=offset)).weekday() < 5
+            )
+            statements = generate_statements(
+                iban=iban,
+                holder_name=client["name"],
+                start_date=day,
+                movements_per_statement=rng.randint(5, 9),
+                seed=rng.randrange(2**31),
+                globalisation_ratio=0.15,
+                structured_ratio=0.5,
+                counterparties=counterparties,
+                extra_movements=payments.get(index, []),
+                first_coda_sequence=number,
+                old_balance=balance,
+            )
+            if index in (1, 3):  # the bank's free message (record 4)
+                statement = statements[-1]
+                sequence = max((mv.sequence for mv in statement.movements), default=0) + 1
+                statement.free_communications.append(
+                    FreeCommunication(sequence, rng.choice(BANK_MESSAGES))
+                )
+            for statement in statements:  # the client's enterprise number, not a random one
+                statement.company_number = client["vat"][2:]
+            cod = write_coda(statements)
+            statements = parse(cod)  # what the file says, line numbers included
+            statement = statements[-1]
+            balance = statement.new_balance
+            documents.append(
+                {
+                    "feed_index": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codabox-demo:{iban}:{day}")),
+                    "document_model": "coda",
+                    "metadata": {
+                        "iban": iban,
+                        "currency": statement.currency,
+                        "new_balance_date": day.isoformat(),
+                        "first_statement_number": statements[0].paper_sequence,
+                        "last_statement_number": statement.paper_sequence,
+                        "movement_count": sum(len(st.movements) for st in statements),
+                        "bank_id": statement.bic,
+                    },
+                    "cod": base64.b64encode(cod).decode(),
+                    "pdf": base64.b64encode(
+                        statement_pdf(statements, BANKS[client["bank"][:3]][1])
+                    ).decode(),
+                }
+            )
+        return documents
+
+
+# --- the statement PDF ------------------------------------------------------------------
+
+
+def _money(value):
+    """Belgian style: 1.234,56"""
+    text = f"{abs(value):,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"-{text}" if value < 0 else text
+
+
+def _grouped(account):
+    """An IBAN as printed: BE68 5390 0754 7034."""
+    return " ".join(account[i : i + 4] for i in range(0, len(account), 4))
+
+
+def _day(value):
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+class _StatementPdf:
+    """Draws statements page by page: a header on each page, one line per movement."""
+
+    def __init__(self, bank_name):
+        from reportlab.lib.pagesizes import A4
+        from reportlab.pdfgen import canvas
+
+        self.buffer = io.BytesIO()
+        self.pdf = canvas.Canvas(self.buffer, pagesize=A4, invariant=1)
+        self.width, self.height = A4
+        self.left, self.right = 40, self.width - 40
+        self.bank_name = bank_name
+        self.pdf.setAuthor(bank_name)
+        self.st = None
+        self.page = 0
+        self.y = 0
+
+    def statement(self, st):
+        self.st, self.page = st, 0
+        self.pdf.setTitle(f"Statement {st.paper_sequence:03d} {st.iban or st.account_number}")
+        self._header()
+        self._line(f"Previous balance on {_day(st.old_balance_date)}", st.old_balance, bold=True)
+        for mv in st.movements:
+            parts = [mv.transaction_code.label]
+            if mv.counterparty_name or mv.counterparty_account:
+                parts.append(f"{mv.counterparty_name} {_grouped(mv.counterparty_account)}".strip())
+            if mv.communication:
+                parts.append(mv.communication)
+            self._line(
+                "  |  ".join(part for part in parts if part),
+                mv.amount,
+                indent=12 * mv.depth,
+                when=None if mv.depth else mv.entry_date,
+                number="" if mv.depth else f"{mv.sequence:04d}",
+            )
+        self._line(f"New balance on {_day(st.new_balance_date)}", st.new_balance, bold=True)
+        for free in st.free_communications:
+            self._line("Message from your bank: " + free.text.replace("\n", " "))
+        self.pdf.showPage()
+
+    def _header(self):
+        pdf, st, left, right, top = self.pdf, self.st, self.left, self.right, self.height
+        self.page += 1
+        account = st.iban or st.account_number
+        pdf.setFont("Helvetica-Bold", 14)
+        pdf.drawString(left, top - 50, self.bank_name)
+        pdf.setFont("Helvetica", 9)
+        pdf.drawRightString(right, top - 50, f"BIC {st.bic}  -  page {self.page}")
+        pdf.setFont("Helvetica-Bold", 11)
+        pdf.drawString(
+            left,
+            top - 75,
+            f"Statement of account {st.paper_sequence:03d}  -  "
+            f"{_day(st.new_balance_date or st.creation_date)}",
+        )
+        pdf.setFont("Helvetica", 9)
+        pdf.drawString(left, top - 92, f"{st.holder_name}  -  {st.account_description}")
+        pdf.drawString(left, top - 105, f"Account {_grouped(account)}  {st.currency}")
+        pdf.line(left, top - 115, right, top - 115)
+        pdf.setFont("Helvetica-Bold", 8)
+        pdf.drawString(left, top - 128, "Date")
+        pdf.drawString(left + 60, top - 128, "No.")
+        pdf.drawString(left + 90, top - 128, "Description")
+        pdf.drawRightString(right, top - 128, f"Amount {st.currency}")
+        self.y = top - 145
+
+    def _line(self, text, amount=None, bold=False, indent=0, when=None, number=""):
+        from reportlab.lib.utils import simpleSplit
+
+        pdf, left, right = self.pdf, self.left, self.right
+        font = "Helvetica-Bold" if bold else "Helvetica"
+        rows = simpleSplit(text, font, 8, right - left - 180 - indent) or [""]
+        if self.y - 10 * len(rows) < 60:
+            pdf.showPage()
+            self._header()
+        y = self.y
+        pdf.setFont(font, 8)
+        if when:
+            pdf.drawString(left, y, _day(when))
+        pdf.drawString(left + 60, y, number)
+        for index, row in enumerate(rows):
+            pdf.drawString(left + 90 + indent, y - 10 * index, row)
+        if amount is not None:
+            pdf.drawRightString(right - (40 if indent else 0), y, _money(amount))
+        self.y = y - 10 * len(rows) - 4
+
+    def bytes(self):
+        self.pdf.save()
+        return self.buffer.getvalue()
+
+
+def statement_pdf(statements, bank_name):
+    """The PDF statement the bank sends with the CODA file: account, dates, balances,
+    movements (globalisation details indented) and the bank's messages."""
+    drawing = _StatementPdf(bank_name)
+    for st in statements:
+        drawing.statement(st)
+    return drawing.bytes()
+
+
+# --- entry point ------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("-c", "--config", required=True, help="Odoo configuration file")
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--sandbox-url", default="http://127.0.0.1:8070")
+    parser.add_argument("--odoo-url", default="http://127.0.0.1:8069")
+    parser.add_argument("--seed-out", required=True, help="where to write the sandbox seed")
+    args = parser.parse_args(argv)
+
+    import odoo
+    from odoo import SUPERUSER_ID, api
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.database, "--log-level=warn", "--no-http"]
+    )
+    registry = Registry(args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        seed = DemoData(env, args.sandbox_url, args.odoo_url).run()
+        invoices = env["account.move"].search_count(
+            [("ref", "=like", "DEMO-%"), ("move_type", "=", "out_invoice")]
+        )
+
+    text = json.dumps(seed, indent=1, ensure_ascii=False) + "\n"
+    try:
+        with open(args.seed_out, encoding="utf-8") as file:
+            unchanged = file.read() == text
+    except FileNotFoundError:
+        unchanged = False
+    if not unchanged:
+        tmp = f"{args.seed_out}.tmp"
+        with open(tmp, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(tmp, args.seed_out)
+    documents = sum(len(company["documents"]) for company in seed["companies"])
+    print(
+        f"demo data: office {OFFICE['name']} ({OFFICE['vat']}), "
+        f"{len(seed['companies'])} client companies, {invoices} demo invoices, "
+        f"{documents} CODA files in {args.seed_out}" + (" (unchanged)" if unchanged else "")
+    )
+
+
+if __name__ == "__main__":
+    main()
