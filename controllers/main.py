@@ -53,8 +53,10 @@ class CodaboxConnectController(http.Controller):
                 "The accounting office denied Odoo access in MyCodaBox: nothing was connected. "
                 "Create the connection again to allow it."
             )
-        return _("MyCodaBox did not allow the connection (%(error)s): nothing was connected.",
-                 error=error or _("no authorization code"))
+        return _(
+            "MyCodaBox did not allow the connection (%(error)s): nothing was connected.",
+            error=error or _("no authorization code"),
+        )
 
     def _result_page(self, message, success):
         return request.render(

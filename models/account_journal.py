@@ -24,7 +24,9 @@ class AccountJournal(models.Model):
     def _compute_codabox_status(self):
         """From what the last check and retrieval recorded: no call to CodaBox here."""
         for journal in self:
-            connection = journal.company_id._codabox_connection() if journal.type == "bank" else None
+            connection = (
+                journal.company_id._codabox_connection() if journal.type == "bank" else None
+            )
             journal.codabox_connected = bool(connection)
             problem = False
             if connection:
@@ -40,7 +42,7 @@ class AccountJournal(models.Model):
             journal.codabox_problem = problem
 
     def action_codabox_retrieve(self):
-        """"Retrieve from CodaBox": the company's new statements, now."""
+        """ "Retrieve from CodaBox": the company's new statements, now."""
         self.ensure_one()
         connection = self.company_id._codabox_connection()
         if not connection:

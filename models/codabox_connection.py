@@ -105,11 +105,10 @@ class CodaboxConnection(models.Model):
     # -- retrieval --------------------------------------------------------------------------
 
     def _commit(self):
-        """Make progress durable (a document stored, imported, acknowledged). Tests run in
-        one transaction that must not be committed: there, savepoints give the same
-        boundaries."""
+        """Make progress durable: a document stored, imported, acknowledged stays so, whatever
+        happens next (as Odoo's own crons do). Tests run in one transaction, never committed."""
         if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _retrieve(self, deadline=None):
         """Retrieve and import the company's new documents; never raises for CodaBox or

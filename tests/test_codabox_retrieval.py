@@ -149,7 +149,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         return sum(1 for entry in self.sandbox.request_log() if entry["fault"] == kind)
 
     def _retrieve(self, key):
-        """"Retrieve from CodaBox" on the journal card (the settings' one for company C,
+        """ "Retrieve from CodaBox" on the journal card (the settings' one for company C,
         which has no journal yet)."""
         company = self.companies[key]
         if key in self.journals:

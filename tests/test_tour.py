@@ -22,6 +22,9 @@ COMPANY_A_VAT, COMPANY_B_VAT = "BE0477472701", "BE0403019261"
 IBAN_B = "BE71096123456769"
 SETTINGS_URL = "/odoo/action-account.action_account_config"
 DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
+# What the browser shows, for a failure message: the CodaBox setting, else the page.
+WHERE_AM_I = """location.href + ' ' +
+    (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)"""
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -32,8 +35,13 @@ class TestClickPath(SandboxMixin, HttpCase):
     allow_end_on_form = True
     sandbox_companies = (
         {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
-        {"vat": COMPANY_B_VAT, "name": "Client B", "client_code": "B", "office_vat": OFFICE_VAT,
-         "ibans": [IBAN_B]},
+        {
+            "vat": COMPANY_B_VAT,
+            "name": "Client B",
+            "client_code": "B",
+            "office_vat": OFFICE_VAT,
+            "ibans": [IBAN_B],
+        },
     )
 
     @classmethod
@@ -43,28 +51,49 @@ class TestClickPath(SandboxMixin, HttpCase):
         cls.company_a = cls.env.ref("base.main_company")
         cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
         cls.company_b = cls.env["res.company"].create(
-            {"name": "Client B", "vat": COMPANY_B_VAT, "country_id": cls.env.ref("base.be").id,
-             "codabox_office_vat": OFFICE_VAT}
+            {
+                "name": "Client B",
+                "vat": COMPANY_B_VAT,
+                "country_id": cls.env.ref("base.be").id,
+                "codabox_office_vat": OFFICE_VAT,
+            }
         )
         cls.env["account.chart.template"].try_loading("be_comp", cls.company_b, install_demo=False)
         cls.journal_b = cls.env["account.journal"].create(
-            {"name": "KBC Client B", "code": "KBCB", "type": "bank", "bank_acc_number": IBAN_B,
-             "company_id": cls.company_b.id}
+            {
+                "name": "KBC Client B",
+                "code": "KBCB",
+                "type": "bank",
+                "bank_acc_number": IBAN_B,
+                "company_id": cls.company_b.id,
+            }
         )
         cls.env.ref("base.user_admin").company_ids |= cls.company_b
 
     def setUp(self):
         super().setUp()
         statements = generate_statements(
-            iban=IBAN_B, holder_name="Client B", start_date=date(2026, 11, 20),
-            movements_per_statement=6, seed=7,
+            iban=IBAN_B,
+            holder_name="Client B",
+            start_date=date(2026, 11, 20),
+            movements_per_statement=6,
+            seed=7,
         )
-        self.sandbox.add_documents(COMPANY_B_VAT, [{
-            "document_model": "coda",
-            "metadata": {"iban": IBAN_B, "currency": "EUR", "new_balance_date": "2026-11-20"},
-            "cod": base64.b64encode(write_coda(statements)).decode(),
-            "pdf": base64.b64encode(PDF).decode(),
-        }])
+        self.sandbox.add_documents(
+            COMPANY_B_VAT,
+            [
+                {
+                    "document_model": "coda",
+                    "metadata": {
+                        "iban": IBAN_B,
+                        "currency": "EUR",
+                        "new_balance_date": "2026-11-20",
+                    },
+                    "cod": base64.b64encode(write_coda(statements)).decode(),
+                    "pdf": base64.b64encode(PDF).decode(),
+                }
+            ],
+        )
 
     # -- driving the browser -----------------------------------------------------------------
 
@@ -80,14 +109,19 @@ class TestClickPath(SandboxMixin, HttpCase):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if self._eval(browser, f"(() => {{ try {{ return !!({expression}); }} "
-                                       f"catch {{ return false; }} }})()"):
+                if self._eval(
+                    browser,
+                    f"(() => {{ try {{ return !!({expression}); }} catch {{ return false; }} }})()",
+                ):
                     return
             except TimeoutError:
                 pass  # the page is changing
             time.sleep(0.2)
         browser.take_screenshot(prefix="sc_codabox_")
-        page = self._eval(browser, "location.href + ' ' + (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)")
+        page = self._eval(
+            browser,
+            WHERE_AM_I,
+        )
         self.fail(f"The browser never got to: {what}. The page: {page}")
 
     def _tour(self, browser, url, tour):
@@ -120,20 +154,27 @@ class TestClickPath(SandboxMixin, HttpCase):
         # MyCodaBox: sign in, then "Manage your consent": the office password, the terms, Allow.
         self._wait_for(browser, "document.querySelector('input[name=login]')", "MyCodaBox sign-in")
         self.assertTrue(self._eval(browser, f"location.href.startsWith({self.sandbox.url!r})"))
-        self._eval(browser, f"""
+        self._eval(
+            browser,
+            f"""
             document.querySelector('input[name=login]').value = {OFFICE_LOGIN!r};
             document.querySelector('input[name=password]').value = {OFFICE_LOGIN_PASSWORD!r};
             document.querySelector('input[name=login]').form.submit();
-        """)
-        self._wait_for(browser, "document.querySelector('input[name=office_password]')",
-                       "the consent page")
+        """,
+        )
+        self._wait_for(
+            browser, "document.querySelector('input[name=office_password]')", "the consent page"
+        )
         password = self._eval(browser, "navigator.clipboard.readText()")
         self.assertRegex(password, r"^[2-9A-Z]{5}(-[2-9A-Z]{5}){4}$")
-        self._eval(browser, f"""
+        self._eval(
+            browser,
+            f"""
             document.querySelector('input[name=office_password]').value = {password!r};
             document.querySelector('input[name=accept_terms]').checked = true;
             document.querySelector('button[name=decision][value=allow]').click();
-        """)
+        """,
+        )
 
         # Back in Odoo: connected, then back to the settings.
         self._wait_for(
