@@ -55,6 +55,30 @@ class AccountJournal(models.Model):
             )
         return connection.with_company(self.company_id).action_retrieve()
 
+    @api.model
+    def _coda_new_journal_action(self, company, account_number, currency_name):
+        """A new bank journal form for an account CODA files arrive for and no journal holds."""
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", currency_name)], limit=1)
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("New Bank Journal"),
+            "res_model": "account.journal",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "current",
+            "context": {
+                "default_type": "bank",
+                "default_name": account_number,
+                "default_bank_acc_number": account_number,
+                "default_currency_id": currency != company.currency_id and currency.id,
+                "default_company_id": company.id,
+            },
+        }
+
     def action_open_coda_import_wizard(self):
         """The CODA upload, set for this journal's company."""
         self.ensure_one()

@@ -1,6 +1,6 @@
 from odoo import _, api, fields, models
 
-from .account_bank_statement import CodaImportError
+from .account_bank_statement import CodaImportError, CodaUnknownAccountError
 
 
 class CodaboxDocument(models.Model):
@@ -45,6 +45,9 @@ class CodaboxDocument(models.Model):
         index=True,
     )
     error_message = fields.Text(readonly=True)
+    missing_journal = fields.Boolean(
+        readonly=True, help="The statement's account has no bank journal in the company."
+    )
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
     acknowledged = fields.Boolean(readonly=True, help="CodaBox was told the document arrived.")
     coda_attachment_id = fields.Many2one("ir.attachment", string="CODA file", readonly=True)
@@ -135,6 +138,17 @@ class CodaboxDocument(models.Model):
                         pdf=document.pdf_attachment_id.raw or b"",
                         pdf_filename=document.pdf_attachment_id.name,
                     )
+            except CodaUnknownAccountError as error:
+                document.write(
+                    {
+                        "state": "failed",
+                        "error_message": str(error),
+                        "missing_journal": True,
+                        "account_number": error.account_number,
+                        "currency_name": error.currency,
+                    }
+                )
+                continue
             except CodaImportError as error:
                 document.write({"state": "failed", "error_message": str(error)})
                 continue
@@ -143,6 +157,7 @@ class CodaboxDocument(models.Model):
                 {
                     # Every statement was already there (a file delivered again): nothing new.
                     "state": "imported" if statements or not result["skipped"] else "ignored",
+                    "missing_journal": False,
                     "error_message": "\n".join(result["skipped"] + result["warnings"]) or False,
                     "statement_ids": [fields.Command.set(statements.ids)],
                 }
@@ -152,6 +167,13 @@ class CodaboxDocument(models.Model):
         """Import failed documents again, e.g. once the missing bank journal exists."""
         self._import()
         return True
+
+    def action_create_journal(self):
+        """The bank journal the statement needs, prefilled; then "Retry import"."""
+        self.ensure_one()
+        return self.env["account.journal"]._coda_new_journal_action(
+            self.company_id, self.account_number, self.currency_name
+        )
 
     def action_open_statements(self):
         self.ensure_one()

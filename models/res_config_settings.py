@@ -29,3 +29,7 @@ class ResConfigSettings(models.TransientModel):
         self.ensure_one()
         self.codabox_connection_id.action_refresh_status()
         return {"type": "ir.actions.client", "tag": "reload"}
+
+    def action_codabox_retrieve(self):
+        self.ensure_one()
+        return self.codabox_connection_id.action_retrieve()

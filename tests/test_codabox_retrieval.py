@@ -182,7 +182,9 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
     def test_second_retrieval_imports_nothing(self):
         self._deliver("a", coda_document(CLIENTS["a"][1], 4, seed=3))
         self._retrieve("a")
-        notification = self._retrieve("a")
+        # The second time from the CodaBox settings.
+        settings = self.env["res.config.settings"].with_company(self.companies["a"]).create({})
+        notification = settings.action_codabox_retrieve()
         self.assertIn("No new document", notification["params"]["message"])
         self.assertEqual(len(self._statements("a")), 1)
         self.assertEqual(len(self._documents("a")), 1)
@@ -281,8 +283,13 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertIn("EUR", document.error_message)
         self.assertIn("failed", notification["params"]["message"])
         self.assertIn(index, self._acknowledged("c"))
+        self.assertTrue(document.missing_journal)
+        context = document.action_create_journal()["context"]
+        self.assertEqual(context["default_bank_acc_number"], iban)
+        self.assertEqual(context["default_company_id"], self.companies["c"].id)
         self._bank_journal(self.companies["c"], iban)
         document.action_retry()
         self.assertEqual(document.state, "imported")
         self.assertEqual(len(self._statements("c")), 1)
         self.assertEqual(document.statement_ids, self._statements("c"))
+        self.assertFalse(document.missing_journal)

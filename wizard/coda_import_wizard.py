@@ -35,27 +35,9 @@ class CodaImportWizardLine(models.TransientModel):
     def action_create_journal(self):
         """A new bank journal form for the unknown account, so that the file can then go in."""
         self.ensure_one()
-        company = self.wizard_id.company_id
-        currency = (
-            self.env["res.currency"]
-            .with_context(active_test=False)
-            .search([("name", "=", self.currency)], limit=1)
+        return self.env["account.journal"]._coda_new_journal_action(
+            self.wizard_id.company_id, self.account_number, self.currency
         )
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("New Bank Journal"),
-            "res_model": "account.journal",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "current",
-            "context": {
-                "default_type": "bank",
-                "default_name": self.account_number,
-                "default_bank_acc_number": self.account_number,
-                "default_currency_id": currency != company.currency_id and currency.id,
-                "default_company_id": company.id,
-            },
-        }
 
 
 class CodaImportWizard(models.TransientModel):
