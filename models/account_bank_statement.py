@@ -250,7 +250,7 @@ class AccountBankStatement(models.Model):
                         "%(journal_code)s Statement %(year)s/%(number)s",
                         journal_code=journal.code,
                         year=statement_date.year,
-                        number=f"{st.paper_sequence or st.coda_sequence:03d}",
+                        number=str(st.paper_sequence or st.coda_sequence).zfill(3),
                     ),
                     "reference": filename,
                     "balance_start": float(st.old_balance),
@@ -285,8 +285,8 @@ class AccountBankStatement(models.Model):
                     _(
                         "movement %(sequence)s/%(detail)s is a detail whose total is not in "
                         "the statement; it is not imported.",
-                        sequence=f"{movement.sequence:04d}",
-                        detail=f"{movement.detail:04d}",
+                        sequence=str(movement.sequence).zfill(4),
+                        detail=str(movement.detail).zfill(4),
                     )
                 )
             if movement.has_details:
@@ -306,8 +306,8 @@ class AccountBankStatement(models.Model):
                 _(
                     "the details of movement %(sequence)s/%(detail)s do not add up to its "
                     "amount; its total is imported instead.",
-                    sequence=f"{total.sequence:04d}",
-                    detail=f"{total.detail:04d}",
+                    sequence=str(total.sequence).zfill(4),
+                    detail=str(total.detail).zfill(4),
                 )
             )
             return [total]

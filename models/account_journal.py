@@ -14,8 +14,11 @@ class AccountJournal(models.Model):
         "total. Detail lines: import each movement of the group, which eases reconciliation. "
         "Totals only: import the total as a single line, as it appears on the paper statement.",
     )
-    codabox_connected = fields.Boolean(compute="_compute_codabox_status")
+    codabox_connected = fields.Boolean(
+        string="CodaBox connected", compute="_compute_codabox_status"
+    )
     codabox_problem = fields.Char(
+        string="CodaBox problem",
         compute="_compute_codabox_status",
         help="Why the company's CodaBox connection does not deliver statements right now.",
     )
@@ -32,7 +35,7 @@ class AccountJournal(models.Model):
             if connection:
                 if connection.consent_status != "allowed":
                     problem = _(
-                        "consent %(status)s in MyCodaBox",
+                        "MyCodaBox consent: %(status)s",
                         status=dict(
                             connection._fields["consent_status"]._description_selection(self.env)
                         ).get(connection.consent_status, connection.consent_status),

@@ -115,8 +115,8 @@ class CodaboxApi(models.AbstractModel):
         return _(
             "CodaBox Connect is for accounting offices only, and CodaBox does not know this "
             "VAT number as an accounting office. A company (SME) that is a CodaBox client "
-            "itself receives its CODA files by SFTP: import them by hand with "
-            "Accounting > Bank > Import CODA."
+            "itself receives its CODA files by SFTP: import them by hand with the Import CODA "
+            "menu of Invoicing > Accounting."
         )
 
     @api.model

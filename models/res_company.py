@@ -16,7 +16,9 @@ class ResCompany(models.Model):
         help="VAT number of the accounting office connected to CodaBox, used when the "
         "company has no accounting firm with a VAT number.",
     )
-    codabox_connection_ids = fields.One2many("codabox.connection", "company_id")
+    codabox_connection_ids = fields.One2many(
+        "codabox.connection", "company_id", string="CodaBox connections"
+    )
 
     def _codabox_office_vat(self):
         """The office VAT: the accounting firm's, else the setting, normalised (BE0123456789)."""

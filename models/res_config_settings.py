@@ -9,7 +9,7 @@ class ResConfigSettings(models.TransientModel):
     )
     codabox_office_vat = fields.Char(related="company_id.codabox_office_vat", readonly=False)
     codabox_connection_id = fields.Many2one(
-        "codabox.connection", compute="_compute_codabox_connection_id"
+        "codabox.connection", string="CodaBox connection", compute="_compute_codabox_connection_id"
     )
     codabox_connection_state = fields.Selection(related="codabox_connection_id.state")
     codabox_consent_status = fields.Selection(related="codabox_connection_id.consent_status")

@@ -65,7 +65,9 @@ class CodaImportWizard(models.TransientModel):
     state = fields.Selection(
         [("upload", "Upload"), ("done", "Result")], default="upload", required=True
     )
-    line_ids = fields.One2many("codabox.coda.import.wizard.line", "wizard_id", readonly=True)
+    line_ids = fields.One2many(
+        "codabox.coda.import.wizard.line", "wizard_id", string="Results", readonly=True
+    )
     statement_ids = fields.Many2many("account.bank.statement", readonly=True)
 
     @api.model

@@ -36,7 +36,7 @@ class CodaboxConnectionWizard(models.TransientModel):
         required=True,
         readonly=True,
     )
-    office_vat = fields.Char(readonly=True)
+    office_vat = fields.Char(string="Office VAT", readonly=True)
     connection_id = fields.Many2one("codabox.connection", readonly=True)
     consent_status = fields.Selection(related="connection_id.consent_status")
     consent_checked_at = fields.Datetime(related="connection_id.consent_checked_at")
