@@ -244,6 +244,8 @@ class AccountBankStatement(models.Model):
                         "unique_import_id": Line._coda_unique_import_id(key, movement),
                     }
                 )
+            for vals in line_vals:
+                vals["line_ids"] = Line._coda_journal_items(vals)
             vals_list.append(
                 {
                     "name": _(

@@ -1,7 +1,10 @@
 import hashlib
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
+
+# What Odoo's _prepare_move_line_default_vals reads of a statement line.
+DRAFT_FIELDS = ("journal_id", "date", "amount", "payment_ref", "partner_id")
 
 
 class AccountBankStatementLine(models.Model):
@@ -51,3 +54,17 @@ class AccountBankStatementLine(models.Model):
         text = "\n".join(line.rstrip() for line in movement.record_text.splitlines())
         digest = hashlib.sha256(text.encode()).hexdigest()[:8]
         return f"{statement_key}-{movement.sequence:04d}.{movement.detail:04d}-{digest}"
+
+    @api.model
+    def _coda_journal_items(self, vals):
+        """The journal items of a new statement line, as Odoo makes them, given up front.
+
+        Odoo creates a line's journal entry first and then writes its two items on it, one
+        line at a time; given with the values, the items of a whole statement are created in
+        one batch, which makes a large statement several times faster to import.
+        """
+        draft = self.new({field: vals[field] for field in DRAFT_FIELDS if field in vals})
+        items = draft._prepare_move_line_default_vals()
+        for item in items:
+            item.pop("move_id", None)  # the entry they are created with
+        return [Command.create(item) for item in items]
