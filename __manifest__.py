@@ -24,6 +24,7 @@
     "assets": {
         "web.assets_tests": ["l10n_be_codabox_connect/static/tests/tours/*.js"],
     },
+    "images": ["static/description/settings.png"],
     "installable": True,
     "application": False,
 }

@@ -48,6 +48,12 @@ class CodaboxConnectController(http.Controller):
     def _denial_message(self, error):
         if error == "unknownAccountingOffice":
             return request.env["codabox.api"]._not_accounting_office_message()
+        if error == "notFound":
+            return _(
+                "CodaBox does not know this company as a client of the accounting office: "
+                "nothing was connected. Check the company's VAT number and the office's client "
+                "list in MyCodaBox."
+            )
         if error == "access_denied":
             return _(
                 "The accounting office denied Odoo access in MyCodaBox: nothing was connected. "

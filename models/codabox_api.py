@@ -81,18 +81,22 @@ class CodaboxApi(models.AbstractModel):
             CodaboxUnreachable: _("CodaBox cannot be reached: %(detail)s. Try again later."),
             CodaboxServerError: _("CodaBox answered with an error: %(detail)s. Try again later."),
             CodaboxRateLimited: _(
-                "CodaBox asks to slow down (too many requests): %(detail)s. Try again later."
+                "CodaBox received too many requests and asks to wait: try again in a few minutes."
             ),
             CredentialsRefused: _(
-                "CodaBox refused this company's credentials: %(detail)s. Revoke the connection "
-                "and connect the company again."
+                "CodaBox refused the credentials: %(detail)s. If CodaBox does not know the "
+                "software, check the system parameter l10n_be_codabox_connect.software_id; if "
+                "the company's connection was revoked, connect the company again."
             ),
             ConsentNotValid: _(
-                "The accounting office's consent in MyCodaBox is not valid (denied or "
-                "cancelled): %(detail)s. Allow Odoo again in MyCodaBox > Administration > "
+                "The accounting office's consent in MyCodaBox is not valid (denied, cancelled "
+                "or not decided yet): %(detail)s. Allow Odoo again in MyCodaBox > Administration > "
                 "CodaBox Connect, or create the connection again."
             ),
-            InvalidOfficePassword: _("CodaBox refused the accounting office password: %(detail)s."),
+            InvalidOfficePassword: _(
+                "CodaBox refused the accounting office password: type the one shown when the "
+                "office's first company was connected, or the last one set with Change password."
+            ),
             AlreadyRegistered: _("This company is already connected to CodaBox: %(detail)s."),
             NotClientOfOffice: _(
                 "CodaBox does not know this company as a client of the accounting office: "
@@ -107,7 +111,11 @@ class CodaboxApi(models.AbstractModel):
         }
         for error_class, message in messages.items():
             if isinstance(error, error_class):
-                return message % {"detail": error.message.rstrip(".")}
+                return (
+                    message % {"detail": error.message.rstrip(".")}
+                    if "%(detail)s" in message
+                    else message
+                )
         return _("CodaBox error: %(detail)s", detail=error.message.rstrip("."))
 
     @api.model

@@ -1,6 +1,7 @@
 import logging
 import threading
 import time
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
@@ -8,6 +9,7 @@ from odoo.exceptions import UserError
 from ..codabox_client import CodaboxError, CodaboxRateLimited
 
 _logger = logging.getLogger(__name__)
+RATE_LIMIT_PAUSE = 600  # seconds before the daily job tries again after a 429
 
 
 class CodaboxConnection(models.Model):
@@ -150,10 +152,12 @@ class CodaboxConnection(models.Model):
                     [("feed_id", "=", feed_id), ("feed_index", "=", entry.feed_index)]
                 )
                 if not document:
-                    coda = pdf = b""
+                    # Other kinds (SODA...) are not imported, but their PDF is kept: once
+                    # acknowledged, CodaBox will not deliver them again.
+                    coda = b""
                     if entry.document_model == "coda":
                         coda = client.download(entry.feed_index, "cod")
-                        pdf = client.download(entry.feed_index, "pdf")
+                    pdf = client.download(entry.feed_index, "pdf")
                     document = documents._store(self, feed_id, entry, coda, pdf)
                     self._commit()
                     document._import()
@@ -200,8 +204,13 @@ class CodaboxConnection(models.Model):
                 break
             try:
                 result = connection.with_company(connection.company_id)._retrieve(deadline)
-            except CodaboxRateLimited:
-                _logger.info("CodaBox asks to slow down: the retrieval continues next run.")
+            except CodaboxRateLimited as error:
+                # The others wait until CodaBox accepts requests again, not until tomorrow.
+                delay = max(error.retry_after or 0, RATE_LIMIT_PAUSE)
+                _logger.info("CodaBox asks to slow down: the retrieval goes on in %s s.", delay)
+                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger(
+                    at=fields.Datetime.now() + timedelta(seconds=delay)
+                )
                 break
             except Exception:
                 # A defect for one company must not stop the others: record it and go on.

@@ -199,15 +199,16 @@ class State:
             feed_index = str(doc.get("feed_index") or uuid.uuid4())
             if feed_index in taken:
                 raise SeedError(f"feed_index {feed_index} is already delivered")
-            if not doc.get("cod"):
+            model = str(doc.get("document_model") or "coda")
+            if model == "coda" and not doc.get("cod"):
                 raise SeedError(f"document {feed_index} has no cod")
             taken.add(feed_index)
             added.append(
                 {
                     "feed_index": feed_index,
-                    "document_model": str(doc.get("document_model") or "coda"),
+                    "document_model": model,
                     "metadata": dict(doc.get("metadata") or {}),
-                    "cod": _base64(doc["cod"], f"cod of {feed_index}"),
+                    "cod": _base64(doc.get("cod"), f"cod of {feed_index}"),
                     "pdf": _base64(doc.get("pdf"), f"pdf of {feed_index}"),
                     "acknowledged": False,
                 }

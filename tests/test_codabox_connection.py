@@ -210,12 +210,41 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
             wizard.action_connect()
         self.assertFalse(self.company_b._codabox_connection())
 
+    def test_lost_office_password_new_consent(self):
+        old_password = self._connect_first_company()
+        wizard = self._wizard(self.company_b)
+        self.assertEqual(wizard.step, "connect")
+        wizard.action_restart_consent()
+        self.assertEqual(wizard.step, "create")
+        new_password = wizard.new_password
+        self.assertNotEqual(new_password, old_password)
+        wizard.password_saved = True
+        back = self.sandbox.authorize_in_browser(
+            wizard.action_go_to_mycodabox()["url"],
+            OFFICE_LOGIN,
+            OFFICE_LOGIN_PASSWORD,
+            new_password,
+        )
+        self.assertIn("is connected to CodaBox", self._open_callback(back))
+        self.assertTrue(self.company_b._codabox_connection())
+        office = self.company_b._codabox_connection().office_id
+        crypt = self.env["res.users"]._crypt_context()
+        self.assertTrue(crypt.verify(new_password, office.sudo().password_hash))
+        self.assertFalse(crypt.verify(old_password, office.sudo().password_hash))
+
     def test_company_not_client_of_the_office(self):
         password = self._connect_first_company()
         wizard = self._wizard(self.company_c)
         wizard.office_password = password
         with self.assertRaisesRegex(UserError, "not know this company as a client"):
             wizard.action_connect()
+        self.assertFalse(self.company_c._codabox_connection())
+
+    def test_company_not_client_at_consent(self):
+        self.company_c.codabox_office_vat = OFFICE_VAT
+        _password, back = self._consent(self.company_c)
+        page = self._open_callback(back)
+        self.assertIn("does not know this company as a client", page)
         self.assertFalse(self.company_c._codabox_connection())
 
     def test_company_without_vat_is_told(self):

@@ -206,6 +206,21 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertEqual(len(self._statements("a")), 1)
         self.assertEqual(sorted(self._documents("a").mapped("state")), ["ignored", "imported"])
 
+    def test_other_kinds_are_kept_not_imported(self):
+        soda = {
+            "document_model": "soda",
+            "metadata": {},
+            "cod": "",
+            "pdf": base64.b64encode(PDF).decode(),
+        }
+        (index,) = self._deliver("a", soda)
+        self._retrieve("a")
+        document = self._documents("a")
+        self.assertEqual(document.state, "ignored")
+        self.assertEqual(document.pdf_attachment_id.raw, PDF)
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertFalse(self._statements("a"))
+
     def test_crash_after_import_before_acknowledgement(self):
         (index,) = self._deliver("a", coda_document(CLIENTS["a"][1], 7, seed=6))
         # Every acknowledgement attempt fails: the run ends after the import.

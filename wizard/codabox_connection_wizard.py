@@ -121,6 +121,14 @@ class CodaboxConnectionWizard(models.TransientModel):
             _("%(company)s is connected to CodaBox.", company=self.company_id.name)
         )
 
+    def action_restart_consent(self):
+        """The office password is lost: a new one, through a new consent in MyCodaBox."""
+        self.ensure_one()
+        self.write(
+            {"step": "create", "new_password": generate_office_password(), "office_password": False}
+        )
+        return self._reopen()
+
     def action_refresh_status(self):
         self.ensure_one()
         self.connection_id.action_refresh_status()
