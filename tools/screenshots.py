@@ -1,0 +1,589 @@
+"""Takes the README's screenshots on the real screens of the demo, in headless Chromium.
+
+    .venv/bin/python tools/screenshots.py [--out static/description] [--keep]
+
+Runs ``make setup``, then ``tools/demo.sh`` on a throwaway database (SHOTS_DB, default
+codabox_demo_shots) and its own ports (SHOTS_PORT 8269, SHOTS_SANDBOX_PORT 8270), as
+tools/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
+
+1. log in as admin/admin;
+2. the first client company asks for a connection (over JSON-RPC, as check_demo.sh does):
+   the browser goes to MyCodaBox's link, signs in as the demo office's user, fills in
+   "Manage your consent" (``consent.png``) and allows; MyCodaBox sends it back to Odoo;
+3. the settings, scrolled to the CodaBox block of the connected company (``settings.png``);
+4. "Retrieve from CodaBox" on the company's bank journal (JSON-RPC), then the imported
+   statement that pays the most demo invoices (``statement.png``).
+
+It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
+the database dropped (``--keep`` keeps the database). Re-runnable: each run starts afresh.
+"""
+
+import argparse
+import base64
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import websocket
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+STATE = ROOT / ".odoo"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+WIDTH, HEIGHT = 1280, 800
+CONSENT_WIDTH = 900  # MyCodaBox's page is a narrow card: its header whole, little margin
+READY_LINE = "Ctrl-C stops Odoo and the sandbox"
+MAX_BYTES = 200_000
+
+
+def say(text):
+    print(f"screenshots: {text}", flush=True)
+
+
+class Failure(Exception):
+    """Something the screenshots need did not happen: the message says what."""
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+
+def port_taken(port):
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def pg_env():
+    env = dict(os.environ)
+    env.setdefault("PGHOST", "127.0.0.1")
+    env.setdefault("PGPORT", "5432")
+    env.setdefault("PGUSER", os.environ.get("USER") or subprocess.getoutput("id -un"))
+    return env
+
+
+class Demo:
+    """``tools/demo.sh`` in its own process group, on the given database and ports."""
+
+    def __init__(self, db, port, sandbox_port):
+        self.db, self.port, self.sandbox_port = db, port, sandbox_port
+        self.url = f"http://127.0.0.1:{port}"
+        self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+        self.log = STATE / f"screenshots-{db}.log"
+        self.seed = STATE / f"demo-sandbox-seed-{db}.json"
+        self.process = None
+
+    def files(self):
+        return [
+            self.seed,
+            STATE / f"demo-sandbox-state-{self.db}.json",
+            STATE / f"demo-sandbox-{self.db}.log",
+            STATE / "data" / "filestore" / self.db,
+        ]
+
+    def drop(self):
+        subprocess.run(
+            ["dropdb", "--if-exists", "--force", self.db],
+            env=pg_env(),
+            check=False,
+            stderr=subprocess.DEVNULL,
+        )
+        for path in self.files():
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+    def start(self, timeout):
+        env = {
+            **pg_env(),
+            "DEMO_DB": self.db,
+            "DEMO_PORT": str(self.port),
+            "DEMO_SANDBOX_PORT": str(self.sandbox_port),
+        }
+        say(f"make demo on database {self.db}, ports {self.port} and {self.sandbox_port}")
+        say(f"(a new database takes a few minutes; log: {self.log})")
+        with open(self.log, "wb") as log:
+            # A process group of its own, SIGINT as in a terminal: stopped as Ctrl-C stops it.
+            self.process = subprocess.Popen(
+                ["bash", str(ROOT / "tools/demo.sh")],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise Failure(f"make demo stopped (exit {self.process.returncode}):\n{self.tail()}")
+            if READY_LINE in self.log.read_text(errors="replace"):
+                try:
+                    requests.get(f"{self.url}/web/login", timeout=10)
+                    return
+                except requests.RequestException:
+                    pass
+            time.sleep(2)
+        raise Failure(f"Odoo did not answer on {self.url} within {timeout} s:\n{self.tail()}")
+
+    def tail(self, lines=30):
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join("    | " + line for line in text.splitlines()[-lines:])
+
+    def alive(self):
+        """Whether a process of the group lives (the leader reaped first: a zombie counts)."""
+        self.process.poll()
+        try:
+            os.killpg(self.process.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def stop(self):
+        """SIGINT to the group, as Ctrl-C; TERM then KILL for whatever is left."""
+        if self.process is None:
+            return
+        for sig, seconds in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 5)):
+            if not self.alive():
+                break
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + seconds
+            while self.alive() and time.monotonic() < deadline:
+                time.sleep(0.5)
+        self.process.wait(timeout=10)
+        self.process = None
+
+
+# --- Odoo over JSON-RPC ----------------------------------------------------------------------
+
+
+class Odoo:
+    def __init__(self, url, db):
+        self.url, self.db = url, db
+        self.session = requests.Session()
+
+    def rpc(self, path, params):
+        answer = self.session.post(
+            self.url + path,
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+            timeout=600,
+        ).json()
+        if "error" in answer:
+            data = answer["error"].get("data") or {}
+            raise Failure(data.get("message") or answer["error"].get("message"))
+        return answer["result"]
+
+    def login(self, login, password):
+        params = {"db": self.db, "login": login, "password": password}
+        if not self.rpc("/web/session/authenticate", params).get("uid"):
+            raise Failure(f"Odoo refused {login}/{password}")
+
+    def call(self, model, method, *args, company=None, **kwargs):
+        if company:
+            kwargs["context"] = {"allowed_company_ids": [company]}
+        params = {"model": model, "method": method, "args": list(args), "kwargs": kwargs}
+        return self.rpc("/web/dataset/call_kw", params)
+
+
+# --- Chromium over the DevTools protocol -----------------------------------------------------
+
+
+class Chromium:
+    """One headless Chromium tab: navigate, run JavaScript, wait, take screenshots."""
+
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="codabox-shots-chromium-")
+        self.process = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--disable-dev-shm-usage",
+                "--disable-features=Translate",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=1",
+                f"--window-size={WIDTH},{HEIGHT}",
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its helper processes with it, stopped together
+        )
+        port_file = Path(self.profile, "DevToolsActivePort")
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.stat().st_size > 4):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                raise Failure(f"{CHROMIUM} did not start")
+            time.sleep(0.2)
+        port = int(port_file.read_text().split()[0])
+        targets = requests.get(f"http://127.0.0.1:{port}/json/list", timeout=10).json()
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(
+            page["webSocketDebuggerUrl"], suppress_origin=True, timeout=120
+        )
+        self.ids = 0
+        self.resize(WIDTH, HEIGHT)
+
+    def resize(self, width, height):
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
+    def send(self, method, **params):
+        self.ids += 1
+        self.ws.send(json.dumps({"id": self.ids, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.ids:
+                if "error" in message:
+                    raise Failure(f"{method}: {message['error'].get('message')}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise Failure(details.get("exception", {}).get("description") or details["text"])
+        return result["result"].get("value")
+
+    def goto(self, url):
+        self.send("Page.navigate", url=url)
+
+    def wait(self, condition, what, timeout=120):
+        """Until the JavaScript ``condition`` is true; a page still loading is waited for."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.evaluate(condition):
+                    return
+            except Failure:
+                pass  # the page is being replaced
+            time.sleep(0.3)
+        where = self.evaluate("location.href + ' ' + document.body.innerText.slice(0, 800)")
+        raise Failure(f"waited {timeout} s for {what}; the browser shows: {where}")
+
+    def rect(self, selector):
+        return self.evaluate(
+            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+            ".getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })()"
+        )
+
+    def screenshot(self):
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+        return Image.open(io.BytesIO(base64.b64decode(data["data"]))).convert("RGB")
+
+    def close(self):
+        """Chromium and its helper processes (its own process group), then its profile."""
+        try:
+            self.ws.close()
+        except Exception:  # already gone
+            pass
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                self.process.poll()  # reap the leader: a zombie still counts in its group
+                try:
+                    os.killpg(self.process.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+        self.process.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def save(image, path):
+    """A palette PNG (256 colours, no dithering: flat UI colours stay flat), well under 200 KB."""
+    image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    image.save(path, optimize=True)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise Failure(f"{path} is {size} bytes, more than {MAX_BYTES}")
+    say(f"wrote {path.relative_to(ROOT)} ({image.width}x{image.height}, {size // 1024} KB)")
+
+
+# --- the screens -----------------------------------------------------------------------------
+
+
+def log_in(browser, demo):
+    browser.goto(f"{demo.url}/web/login")
+    browser.wait("!!document.querySelector('form.oe_login_form #login')", "the login page")
+    browser.evaluate(
+        "(() => { const form = document.querySelector('form.oe_login_form');"
+        " form.querySelector('#login').value = 'admin';"
+        " form.querySelector('#password').value = 'admin'; form.submit(); })()"
+    )
+    browser.wait("!!document.querySelector('.o_main_navbar')", "Odoo's web client after login")
+    say("logged in as admin/admin")
+
+
+def consent(browser, odoo, demo, company, out):
+    """Manage Connection > Create connection for ``company``, then MyCodaBox in the browser."""
+    settings = odoo.call("res.config.settings", "create", {}, company=company["id"])
+    action = odoo.call(
+        "res.config.settings", "action_codabox_manage_connection", [settings], company=company["id"]
+    )
+    wizard = action["res_id"]
+    (values,) = odoo.call(
+        "codabox.connection.wizard",
+        "read",
+        [wizard],
+        ["step", "new_password"],
+        company=company["id"],
+    )
+    if values["step"] != "create":
+        raise Failure(f"{company['name']}: the connection wizard is at step {values['step']}")
+    odoo.call(
+        "codabox.connection.wizard",
+        "write",
+        [wizard],
+        {"password_saved": True},
+        company=company["id"],
+    )
+    url = odoo.call(
+        "codabox.connection.wizard", "action_go_to_mycodabox", [wizard], company=company["id"]
+    )["url"]
+
+    seed = json.loads(demo.seed.read_text(encoding="utf-8"))
+    user = seed["offices"][0]["users"][0]
+    browser.goto(url)
+    browser.wait("!!document.querySelector('#sign_in_form')", "MyCodaBox's sign-in page")
+    browser.evaluate(
+        f"(() => {{ document.querySelector('#login').value = {json.dumps(user['login'])};"
+        f" document.querySelector('#password').value = {json.dumps(user['password'])};"
+        " document.querySelector('#sign_in').click(); })()"
+    )
+    browser.wait("!!document.querySelector('#consent_form')", 'MyCodaBox\'s "Manage your consent"')
+    browser.evaluate(
+        f"(() => {{ document.querySelector('#office_password').value ="
+        f" {json.dumps(values['new_password'])};"
+        " document.querySelector('#accept_terms').checked = true; })()"
+    )
+    # MyCodaBox's page in a narrower window, from its header to its footer.
+    browser.resize(CONSENT_WIDTH, HEIGHT)
+    time.sleep(0.5)
+    bottom = min(HEIGHT, int(browser.rect("footer")[3]) + 16)
+    save(browser.screenshot().crop((0, 0, CONSENT_WIDTH, bottom)), out / "consent.png")
+    browser.resize(WIDTH, HEIGHT)
+
+    browser.evaluate("document.querySelector('#allow').click()")
+    browser.wait(
+        "!!document.querySelector('.o_codabox_connect_result')", "Odoo's page after MyCodaBox"
+    )
+    if not browser.evaluate("!!document.querySelector('.o_codabox_connect_result .alert-success')"):
+        message = browser.evaluate("document.querySelector('.alert').innerText")
+        raise Failure(f"the connection failed: {message}")
+    say(f"{company['name']} is connected (consent allowed in MyCodaBox)")
+
+
+def settings(browser, demo, out):
+    browser.goto(f"{demo.url}/odoo/action-account.action_account_config")
+    browser.wait(
+        "(document.querySelector('#codabox_connection') || {}).innerText?.includes('Allowed')",
+        "the CodaBox block of the settings, connected",
+    )
+    # A block is rendered as its title and a container, without the block's id.
+    container = "document.querySelector('#codabox_connection').closest('.o_settings_container')"
+    browser.evaluate(f"{container}.previousElementSibling.scrollIntoView({{block: 'start'}})")
+    time.sleep(1)  # the scroll, and the lazy parts of the page
+    image = browser.screenshot()
+    # The whole width of the settings, from the control panel down to the end of the block.
+    bottom = min(HEIGHT, int(browser.evaluate(f"{container}.getBoundingClientRect().bottom")) + 24)
+    save(image.crop((0, 0, WIDTH, max(bottom, 420))), out / "settings.png")
+
+
+def statement(browser, odoo, demo, company, out):
+    domain = [
+        ("company_id", "=", company["id"]),
+        ("type", "=", "bank"),
+        ("bank_account_id", "!=", False),
+    ]
+    journals = odoo.call("account.journal", "search", domain, company=company["id"])
+    if len(journals) != 1:
+        raise Failure(f"{company['name']} has {len(journals)} bank journals with an account")
+    notification = odoo.call(
+        "account.journal", "action_codabox_retrieve", journals, company=company["id"]
+    )
+    params = notification.get("params", {})
+    if params.get("type") != "success":
+        raise Failure(f"Retrieve from CodaBox: {params.get('message')}")
+    say(f"Retrieve from CodaBox: {params.get('message')}")
+    invoices = odoo.call(
+        "account.move",
+        "search_read",
+        [("company_id", "=", company["id"]), ("move_type", "=", "out_invoice")],
+        fields=["payment_reference", "name"],
+        company=company["id"],
+    )
+    references = {i["payment_reference"] for i in invoices} | {
+        f"Facture {i['name']}" for i in invoices
+    }
+    lines = odoo.call(
+        "account.bank.statement.line",
+        "search_read",
+        [("company_id", "=", company["id"])],
+        fields=["statement_id", "payment_ref", "partner_id"],
+        company=company["id"],
+    )
+    score = {}
+    for line in lines:
+        key = line["statement_id"][0]
+        score.setdefault(key, [0, 0])
+        score[key][0] += line["payment_ref"] in references
+        score[key][1] += bool(line["partner_id"])
+    statement_id = max(sorted(score), key=lambda key: score[key])
+    # From the dashboard ("accounting" is its path), as a user comes to it: the app's menus.
+    browser.goto(
+        f"{demo.url}/odoo/accounting/action-account.action_bank_statement_tree/{statement_id}"
+    )
+    browser.wait(
+        "document.querySelectorAll('.o_form_view .o_field_widget[name=line_ids] .o_data_row')"
+        ".length > 0",
+        "the statement's form with its lines",
+    )
+    time.sleep(1)
+    image = browser.screenshot()
+    bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 16
+    save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "statement.png")
+
+
+# --- the icon --------------------------------------------------------------------------------
+
+
+def icon(path):
+    """A rounded square in a Belgian-bank blue, "CODA" in white over a thin gold rule."""
+    scale, size = 4, 128  # drawn large, then reduced: smooth edges
+    big = size * scale
+    image = Image.new("RGBA", (big, big), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, big - 1, big - 1), radius=24 * scale, fill=(18, 64, 110, 255))
+    font_file = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+    font = (
+        ImageFont.truetype(str(font_file), 34 * scale)
+        if font_file.exists()
+        else ImageFont.load_default()
+    )
+    text = "CODA"
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x = (big - (right - left)) / 2 - left
+    y = (big - (bottom - top)) / 2 - top - 8 * scale
+    draw.text((x, y), text, font=font, fill=(255, 255, 255, 255))
+    rule_y = y + bottom + 10 * scale
+    draw.rounded_rectangle(
+        (28 * scale, rule_y, big - 28 * scale, rule_y + 6 * scale),
+        radius=3 * scale,
+        fill=(244, 190, 44, 255),
+    )
+    image = image.resize((size, size), Image.LANCZOS)
+    image.save(path, optimize=True)
+    say(f"wrote {path.relative_to(ROOT)} ({size}x{size}, {path.stat().st_size // 1024} KB)")
+
+
+# --- entry point -----------------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--out", default=str(ROOT / "static/description"))
+    parser.add_argument("--db", default=os.environ.get("SHOTS_DB", "codabox_demo_shots"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SHOTS_PORT", 8269)))
+    parser.add_argument(
+        "--sandbox-port", type=int, default=int(os.environ.get("SHOTS_SANDBOX_PORT", 8270))
+    )
+    parser.add_argument("--timeout", type=int, default=900, help="seconds until Odoo answers")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    if not args.db.startswith("codabox_demo_shots"):
+        parser.error("--db must start with codabox_demo_shots: it is dropped and made again")
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    icon(out / "icon.png")
+    subprocess.run(["make", "-s", "-C", str(ROOT), "setup"], check=True, stdout=subprocess.DEVNULL)
+    for port in (args.port, args.sandbox_port):
+        if port_taken(port):
+            parser.error(f"port {port} is in use: choose others with --port and --sandbox-port")
+
+    demo = Demo(args.db, args.port, args.sandbox_port)
+    browser = odoo = None
+    # SIGTERM ends the run as Ctrl-C does: everything started is stopped in "finally".
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        demo.drop()
+        demo.start(args.timeout)
+        odoo = Odoo(demo.url, demo.db)
+        odoo.login("admin", "admin")
+        companies = odoo.call(
+            "res.company",
+            "search_read",
+            [("account_representative_id", "!=", False)],
+            fields=["name"],
+            order="id",
+        )
+        first = companies[0]
+        browser = Chromium()
+        log_in(browser, demo)
+        consent(browser, odoo, demo, first, out)
+        settings(browser, demo, out)
+        statement(browser, odoo, demo, first, out)
+    except Failure as error:
+        say(f"FAILED: {error}")
+        return 1
+    finally:
+        if browser:
+            browser.close()
+        if odoo:
+            odoo.session.close()  # no idle connection for Odoo to wait for
+        say("stopping the demo")
+        started = time.monotonic()
+        demo.stop()
+        say(f"demo stopped in {time.monotonic() - started:.0f} s")
+        if args.keep:
+            say(f"database {args.db} kept (--keep)")
+        else:
+            demo.drop()
+            say(f"database {args.db} dropped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
