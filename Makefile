@@ -18,6 +18,13 @@ check-demo: setup
 lint: setup
 	@bash tools/lint.sh
 
+# Side by side with pycoda and OCA's importer; writes docs/benchmarks.md (about 20 minutes).
+bench: setup
+	@bash tools/bench.sh
+
+bench-quick: setup
+	@BENCH_QUICK=1 bash tools/bench.sh
+
 sandbox: setup
 	@.venv/bin/python -m sandbox --port 8070 --state .odoo/sandbox-state.json
 

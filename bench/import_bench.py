@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Imports CODA files into the benchmark database with one importer and measures each import.
+
+Run by bench/run.py, one process per measurement (clean peaks, a budget enforced by killing
+it); prints JSON lines: ``{"event": "ready"}`` once Odoo is loaded and warmed up, then one
+``{"event": "import", ...}`` per import. Nothing stays in the database: every import is
+rolled back, or with --accumulate all of them at the end.
+
+- ours: ``account.bank.statement._codabox_import_coda`` (what the CodaBox retrieval and
+  the upload wizard call);
+- oca: OCA's ``account.statement.import`` wizard, ``import_file_button``, as its tests do.
+
+Both run as the admin user in the main company, on the same journal (BENCH_IBAN).
+
+Usage: import_bench.py -c CONF -d DB --importer ours|oca [--runs N] [--accumulate]
+       [--warmup FILE] [--profile OUT] FILE...
+"""
+
+import argparse
+import base64
+import cProfile
+import gc
+import os
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+from common import CpuClock, emit, odoo_env, peak_rss, reset_peak, rss, sql_count
+
+
+def import_ours(env, data, filename):
+    result = env["account.bank.statement"]._codabox_import_coda(
+        data, company=env.company, filename=filename
+    )
+    return result["statements"]
+
+
+def import_oca(env, data, filename):
+    wizard = env["account.statement.import"].create(
+        {"statement_file": base64.b64encode(data), "statement_filename": filename}
+    )
+    action = wizard.import_file_button()
+    action = action.get("params", {}).get("next", action)
+    ((_field, _operator, ids),) = action["domain"]
+    return env["account.bank.statement"].browse(ids)
+
+
+IMPORTERS = {"ours": import_ours, "oca": import_oca}
+
+
+def measure(env, importer, path, cpu_clock, profiler=None):
+    """Import one file: wall and CPU time, queries and peak memory of the import alone.
+
+    Peak memory is the growth of the resident size (VmHWM) during the import; with
+    tracemalloc running, also the peak of the memory Python allocated during it.
+    """
+    data = path.read_bytes()
+    gc.collect()
+    reset_peak()
+    before = rss()
+    traced = tracemalloc.is_tracing()
+    if traced:
+        tracemalloc.reset_peak()
+        traced_before = tracemalloc.get_traced_memory()[0]
+    queries = sql_count()
+    cpu = cpu_clock.read()
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    statements = importer(env, data, path.name)
+    env.flush_all()
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    cpu = CpuClock.since(cpu, cpu_clock.read())
+    queries = sql_count() - queries
+    result = {"peak_bytes": peak_rss() - before, "rss_before": before}
+    if traced:
+        result["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1] - traced_before
+        result["traced_before"] = traced_before
+    Line = env["account.bank.statement.line"]
+    lines = Line.search_count([("statement_id", "in", statements.ids)])
+    return {
+        "file": path.name,
+        "statements": len(statements),
+        "lines": lines,
+        "seconds": seconds,
+        **cpu,
+        "queries": queries,
+        **result,
+        "balanced": all(st.balance_end == st.balance_end_real for st in statements),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--importer", choices=sorted(IMPORTERS), required=True)
+    parser.add_argument("--runs", type=int, default=1, help="imports of each file (rolled back)")
+    parser.add_argument(
+        "--accumulate",
+        action="store_true",
+        help="keep each import for the next ones (statements already imported), "
+        "rolled back at the end only",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also trace Python's allocations (slower: for memory, not for time)",
+    )
+    parser.add_argument("--warmup", type=Path, help="a small file imported first, not measured")
+    parser.add_argument("--profile", help="write a cProfile of the measured imports there")
+    parser.add_argument("files", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    importer = IMPORTERS[args.importer]
+    profiler = cProfile.Profile() if args.profile else None
+
+    with odoo_env(args.config, args.database) as env:
+        cr = env.cr
+        if args.warmup:  # first calls load code, templates and caches: not what is measured
+            importer(env, args.warmup.read_bytes(), args.warmup.name)
+            env.flush_all()
+            cr.rollback()
+        cpu_clock = CpuClock(cr)
+        if args.tracemalloc:
+            tracemalloc.start()
+        emit(event="ready", pid=os.getpid())
+        for path in args.files:
+            for run in range(args.runs):
+                result = measure(env, importer, path, cpu_clock, profiler)
+                if args.accumulate:
+                    # What a commit does between two retrievals: the cache starts afresh.
+                    env.invalidate_all()
+                    env.transaction.clear()
+                    gc.collect()
+                    if tracemalloc.is_tracing():
+                        retained = tracemalloc.get_traced_memory()[0] - result["traced_before"]
+                        result["traced_retained_bytes"] = retained
+                else:
+                    cr.rollback()
+                emit(event="import", importer=args.importer, run=run, **result)
+        cr.rollback()
+    if profiler:
+        profiler.dump_stats(args.profile)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

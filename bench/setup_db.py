@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""The benchmark database's fixtures, made once and kept (idempotent, committed as it goes).
+
+- the admin user as an accountant (Show Full Accounting Features, Administrator);
+- the main company's bank journal for BENCH_IBAN, which both importers match, with a
+  history (statements of January 2024) so that the database is like one in use;
+- CLIENT_COUNT client companies of an accounting office (Belgian VAT, the Belgian chart of
+  accounts, a bank journal for their own IBAN), for the retrieval benchmark. Loading a
+  chart takes seconds per company: this is why the database is kept between runs.
+
+Usage: setup_db.py -c .bench/odoo-bench.conf -d codabox_bench
+"""
+
+import argparse
+import sys
+import time
+from datetime import date
+
+from common import BENCH_IBAN, CLIENT_COUNT, coda_file, odoo_registry
+
+from coda_parser import bban_to_iban
+
+# Lines of January 2024 in the bench journal: the measured files come after them.
+HISTORY_LINES = 2000
+
+
+def client_vat(index: int) -> str:
+    """A valid Belgian company number: 0 + 7 digits + 97 - (those 8 digits mod 97)."""
+    eight = f"0{5100000 + index:07d}"
+    return f"BE{eight}{97 - int(eight) % 97:02d}"
+
+
+def client_iban(index: int) -> str:
+    ten = f"363{4200000 + index:07d}"
+    return bban_to_iban(f"{ten}{int(ten) % 97 or 97:02d}")
+
+
+def bank_journal(env, company, iban, name, code):
+    """The company's bank journal holding ``iban``: the chart's bank journal, given the
+    account, or a new one."""
+    journal = env["account.journal"].search(
+        [
+            ("type", "=", "bank"),
+            ("company_id", "=", company.id),
+            ("bank_account_id.sanitized_acc_number", "=", iban),
+        ]
+    )
+    if not journal:
+        journal = env["account.journal"].search(
+            [
+                ("type", "=", "bank"),
+                ("company_id", "=", company.id),
+                ("bank_account_id", "=", False),
+            ],
+            limit=1,
+        )
+        if journal:
+            journal.bank_acc_number = iban
+    if not journal:
+        journal = env["account.journal"].create(
+            {
+                "name": name,
+                "code": code,
+                "type": "bank",
+                "bank_acc_number": iban,
+                "company_id": company.id,
+            }
+        )
+    return journal
+
+
+def history(env, journal):
+    """The bench journal's first weeks of the year, imported and committed once.
+
+    A database in use has entries in its bank journals and statistics that say so. On an
+    empty account_move, PostgreSQL plans Odoo's search for the last entry number (two per
+    statement line, for either importer) as a scan and sort of every entry of the journal
+    and year, and an import of N lines costs N squared.
+    """
+    Statement = env["account.bank.statement"]
+    if Statement.search_count([("journal_id", "=", journal.id)]):
+        return
+    path, info = coda_file(
+        "history",
+        HISTORY_LINES,
+        per_statement=100,
+        leaves=True,
+        seed=2024,
+        start=date(2024, 1, 2),
+    )
+    started = time.monotonic()
+    Statement._codabox_import_coda(path.read_bytes(), company=env.company, filename=path.name)
+    env.cr.commit()
+    print(
+        f"bench: imported the bench journal's history ({info['lines']} lines) "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    args = parser.parse_args(argv)
+
+    from odoo import SUPERUSER_ID, api
+
+    registry = odoo_registry(args.config, args.database)
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
+        # The admin user as an accountant: what both importers expect of their user.
+        admin = env.ref("base.user_admin")
+        accountant = env.ref("account.group_account_user")
+        accountant |= env.ref("account.group_account_manager")
+        if accountant - admin.groups_id:
+            admin.groups_id |= accountant
+        main_company = env.ref("base.main_company")
+        journal = bank_journal(env, main_company, BENCH_IBAN, "Bench Bank", "BNCH")
+        cr.commit()
+        history(env(user=admin), journal)
+        be = env.ref("base.be")
+        made, started = 0, time.monotonic()
+        for index in range(1, CLIENT_COUNT + 1):
+            name = f"Bench Client {index:02d}"
+            company = env["res.company"].search([("name", "=", name)])
+            if not company:
+                company = env["res.company"].create(
+                    {"name": name, "vat": client_vat(index), "country_id": be.id}
+                )
+                admin.company_ids |= company
+                made += 1
+            if not company.chart_template:
+                env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+            bank_journal(env, company, client_iban(index), "Bank", "BNK1")
+            cr.commit()
+        if made:
+            print(
+                f"bench: made {made} client companies with their charts of accounts "
+                f"in {time.monotonic() - started:.0f} s"
+            )
+        # PostgreSQL's statistics, as autovacuum keeps them on a database in use.
+        cr.execute("ANALYZE")
+        cr.commit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
