@@ -13,7 +13,7 @@ rolled back, or with --accumulate all of them at the end.
 Both run as the admin user in the main company, on the same journal (BENCH_IBAN).
 
 Usage: import_bench.py -c CONF -d DB --importer ours|oca [--runs N] [--accumulate]
-       [--warmup FILE] [--profile OUT] FILE...
+       [--tracemalloc] [--warmup FILE] [--profile OUT] FILE...
 """
 
 import argparse

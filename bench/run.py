@@ -419,6 +419,13 @@ def import_section(import_results, targets):
         if "seconds" in small and measured[-1] != sizes[0]:
             growth = _per_line(import_results[measured[-1]]["ours"]) / _per_line(small)
             text += f"; {growth:.2f}x at {_n(measured[-1])}"
+        over = [size for size in sizes if "> " in import_results[size]["ours"].get("status", "")]
+        if "seconds" in small and over:
+            # Did not finish in that wall time: at least that much per line.
+            status = import_results[over[0]]["ours"]["status"]
+            waited = float(status.split("> ")[1].split(" s")[0])
+            growth = (waited / over[0]) / (small["seconds"] / small["lines"])
+            text += f"; over budget at {_n(over[0])}: >= {growth:.2f}x (wall time per line)"
         targets.append((label, text, False))
     return rows
 
