@@ -41,6 +41,18 @@ fi
 "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
     || fail "$VENV is not Python 3.11: remove it and run make setup again."
 
+# setuptools 75.x: recent enough that pkg_resources finds normalised metadata (Odoo's gevent
+# process, run with --workers, dies on "The 'zope.interface' distribution was not found" with
+# the 65.x a new venv starts with), old enough that Odoo's pinned sdists still build (< 81)
+# and that pkg_resources warns with the DeprecationWarning Odoo silences.
+SETUPTOOLS="==75.8.2"
+if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('setuptools') != '${SETUPTOOLS#==}')" 2>/dev/null; then
+    step "installing setuptools$SETUPTOOLS into $VENV"
+    PIP_CONSTRAINT="$ROOT/tools/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        "$VENV/bin/python" -m pip install --quiet "setuptools$SETUPTOOLS" \
+        || fail "pip could not install setuptools$SETUPTOOLS (see above)."
+fi
+
 # Requirements are reinstalled only when Odoo's or ours change (a stamp holds their hash).
 # python-ldap is left out: it only serves auth_ldap and needs libldap headers to build.
 REQS="$STATE/requirements.txt"
@@ -50,7 +62,7 @@ STAMP="$VENV/.requirements.sha256"
 if [ ! -f "$STAMP" ] || [ "$(sha256sum < "$REQS.new")" != "$(cat "$STAMP")" ]; then
     step "installing Odoo's requirements and ours into $VENV (takes a few minutes the first time)"
     export PIP_CONSTRAINT="$ROOT/tools/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1
-    "$VENV/bin/python" -m pip install --quiet "setuptools<81" wheel
+    "$VENV/bin/python" -m pip install --quiet "setuptools$SETUPTOOLS" wheel
     "$VENV/bin/python" -m pip install --quiet -r "$REQS.new" \
         || fail "pip could not install the requirements (see above); a package index must be reachable the first time."
     sha256sum < "$REQS.new" > "$STAMP"
