@@ -38,8 +38,8 @@ class AccountBankStatement(models.Model):
         :class:`CodaUnknownAccountError`. Statements imported before are skipped, so a file
         can be imported again safely.
 
-        :return: ``{"statements": <created statements>, "skipped": [message, ...],
-            "warnings": [message, ...]}``
+        :return: ``{"statements": <created statements>, "existing": <statements of this
+            file imported before>, "skipped": [message, ...], "warnings": [message, ...]}``
         """
         try:
             coda_statements = parse(data)
@@ -57,6 +57,7 @@ class AccountBankStatement(models.Model):
             for key, st in zip(keys, coda_statements, strict=True)
         ]
         existing = Statement._coda_existing_import_ids(journals, ids_by_statement)
+        existing_statements = Statement.browse()
 
         skipped, warnings, to_import = [], [], []
         seen = set()
@@ -72,7 +73,10 @@ class AccountBankStatement(models.Model):
                         statement=label,
                     )
                 )
-            if import_ids & existing:
+            if import_ids & existing.keys():
+                existing_statements |= Statement.browse(
+                    existing[import_id] for import_id in import_ids & existing.keys()
+                )
                 skipped.append(
                     _(
                         "%(file)s: %(statement)s is already imported in %(journal)s.",
@@ -111,7 +115,12 @@ class AccountBankStatement(models.Model):
                 statements = Statement.create(
                     Statement._coda_statement_vals_list(to_import, filename, attachments)
                 )
-        return {"statements": statements, "skipped": skipped, "warnings": warnings}
+        return {
+            "statements": statements,
+            "existing": existing_statements,
+            "skipped": skipped,
+            "warnings": warnings,
+        }
 
     @api.model
     def _coda_statement_label(self, coda_statement):
@@ -190,18 +199,29 @@ class AccountBankStatement(models.Model):
 
     @api.model
     def _coda_existing_import_ids(self, journals, ids_by_statement):
-        """Which of these import ids the journals already hold, in one search."""
+        """Which of these import ids the journals already hold, in one search.
+
+        :return: ``{unique import id: id of the statement holding it}``
+        """
         all_ids = set().union(*ids_by_statement)
         if not all_ids:
-            return set()
+            return {}
         lines = self.env["account.bank.statement.line"].search_fetch(
             [
                 ("journal_id", "in", self.env["account.journal"].union(*journals).ids),
                 ("unique_import_id", "in", list(all_ids)),
             ],
-            ["unique_import_id"],
+            ["unique_import_id", "statement_id"],
         )
-        return set(lines.mapped("unique_import_id"))
+        return {line.unique_import_id: line.statement_id.id for line in lines}
+
+    def _codabox_attach_pdf(self, pdf_attachment):
+        """Give CodaBox's PDF to statements that have none (imported by hand before CodaBox
+        delivered them)."""
+        for statement in self:
+            if not any(a.mimetype == "application/pdf" for a in statement.attachment_ids):
+                pdf = pdf_attachment.copy({"res_model": False, "res_id": False})
+                statement.attachment_ids = [Command.link(pdf.id)]
 
     @api.model
     def _coda_attachments(self, data, filename, pdf, pdf_filename):

@@ -44,9 +44,11 @@ class AccountJournal(models.Model):
                     problem = connection.last_error
             journal.codabox_problem = problem
 
-    def action_codabox_retrieve(self):
-        """ "Retrieve from CodaBox": the company's new statements, now."""
+    def action_codabox_retrieve(self, with_commit=True):
+        """ "Retrieve from CodaBox": the company's new statements, now (see
+        codabox.connection.action_retrieve for ``with_commit``)."""
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         connection = self.company_id._codabox_connection()
         if not connection:
             raise UserError(
@@ -56,7 +58,7 @@ class AccountJournal(models.Model):
                     company=self.company_id.name,
                 )
             )
-        return connection.with_company(self.company_id).action_retrieve()
+        return connection.with_company(self.company_id).action_retrieve(with_commit=with_commit)
 
     @api.model
     def _coda_new_journal_action(self, company, account_number, currency_name):

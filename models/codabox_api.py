@@ -1,5 +1,5 @@
 from odoo import _, api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..codabox_client import (
     AlreadyRegistered,
@@ -37,6 +37,37 @@ class CodaboxApi(models.AbstractModel):
 
     _name = "codabox.api"
     _description = "CodaBox API access"
+
+    @api.model
+    def _check_rights(self, companies, group="account.group_account_manager"):
+        """Refuse a caller who is not in ``group`` or does not work for each of ``companies``.
+
+        Every public method of the addon (buttons, the consent callback) calls this first,
+        before it reads a secret or sends anything to CodaBox, because buttons are also
+        reachable by RPC with any record id. ``account.group_account_manager`` (accounting
+        administrators) manage connections; ``account.group_account_user`` (accountants)
+        retrieve and retry. Code running as superuser (the daily job) has decided already.
+        """
+        if self.env.su:
+            return
+        user = self.env.user
+        group_name = self.env.ref(group).sudo().full_name  # sudo: only to name it
+        if not user.has_group(group):
+            raise AccessError(
+                _(
+                    "Only users in the group %(group)s can do this for CodaBox.",
+                    group=group_name,
+                )
+            )
+        foreign = companies.sudo() - user.company_ids  # sudo: only to read the names
+        if foreign:
+            raise AccessError(
+                _(
+                    "You do not work for %(companies)s: its CodaBox connection is not yours "
+                    "to use.",
+                    companies=", ".join(foreign.mapped("name")),
+                )
+            )
 
     @api.model
     def _param(self, key, default=""):

@@ -1,15 +1,26 @@
 import logging
-import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
 from odoo.exceptions import UserError
+from odoo.tools import config as odoo_config
 
-from ..codabox_client import CodaboxError, CodaboxRateLimited
+from ..codabox_client import CodaboxError, CodaboxRateLimited, ConsentNotValid, CredentialsRefused
+from .codabox_document import FINAL_STATES
 
 _logger = logging.getLogger(__name__)
-RATE_LIMIT_PAUSE = 600  # seconds before the daily job tries again after a 429
+RATE_LIMIT_PAUSE = 600  # seconds a company waits after a 429 without Retry-After
+BUSY_PAUSE = 60  # seconds before the daily job looks again at a company a click retrieves
+DEFAULT_CRON_BUDGET = 900  # seconds, when the server sets no limit
+CRON_SLEEP_MARGIN = 75  # seconds of a cron worker's sleep counted in its real-time limit
+LOCK_NAMESPACE = 0x636F6478  # first key of the advisory locks: one retrieval per company
+
+
+def _past(deadline):
+    return deadline is not None and time.monotonic() > deadline
 
 
 class CodaboxConnection(models.Model):
@@ -21,7 +32,7 @@ class CodaboxConnection(models.Model):
 
     _name = "codabox.connection"
     _description = "CodaBox connection"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _rec_name = "company_id"
     _check_company_auto = True
 
@@ -45,6 +56,12 @@ class CodaboxConnection(models.Model):
     password = fields.Char(groups="base.group_system", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_retrieval_at = fields.Datetime(readonly=True, copy=False)
+    retrieval_due = fields.Boolean(
+        readonly=True, copy=False, help="The daily job has not retrieved this company today yet."
+    )
+    retry_at = fields.Datetime(
+        readonly=True, copy=False, help="CodaBox asked to wait until then (too many requests)."
+    )
     document_ids = fields.One2many("codabox.document", "connection_id", string="Documents")
 
     _sql_constraints = [
@@ -87,11 +104,14 @@ class CodaboxConnection(models.Model):
 
     def action_refresh_status(self):
         """Ask CodaBox for the consent status now (a button, never a stored compute)."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         for connection in self:
             connection.office_id._refresh_consent()
         return True
 
     def action_revoke(self):
+        """Ends the company's connection at CodaBox, then here."""
+        self.env["codabox.api"]._check_rights(self.company_id)
         for connection in self:
             api_model = self.env["codabox.api"]
             try:
@@ -104,80 +124,206 @@ class CodaboxConnection(models.Model):
             )
         return True
 
-    # -- retrieval --------------------------------------------------------------------------
+    # -- retrieval ----------------------------------------------------------------------------
 
-    def _commit(self):
-        """Make progress durable: a document stored, imported, acknowledged stays so, whatever
-        happens next (as Odoo's own crons do). Tests run in one transaction, never committed."""
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+    @contextmanager
+    def _retrieval_lock(self):
+        """Hold the company's retrieval lock for the block; yields False when another
+        retrieval of the company (a click, the daily job, another worker) holds it.
 
-    def _retrieve(self, deadline=None):
-        """Retrieve and import the company's new documents; never raises for CodaBox or
-        file problems: they are recorded on the connection and the documents.
-
-        Order of a feed entry: download, store (commit), import in a savepoint, record the
-        outcome (commit), acknowledge (commit). A run that dies anywhere resumes next time
-        without loss or duplicate, since a stored entry is only acknowledged again.
+        A transaction-level advisory lock in a cursor of its own: the retrieval commits its
+        progress many times, and a killed process releases it with its connection.
         """
         self.ensure_one()
-        documents = self.env["codabox.document"].sudo()
-        new_documents = documents
-        complete = True
-        try:
-            status = self.env["codabox.api"]._client().consent_status(self.office_id.consent_id)
-            self.office_id._record_consent(status)
-            if status != "allowed":
-                raise UserError(
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, self.id))
+            yield lock_cr.fetchone()[0]
+
+    def _retrieve(self, deadline=None, with_commit=True):
+        """Retrieve and import the company's new documents, one retrieval per company at a
+        time; never raises: problems are recorded on the connection and the documents.
+
+        :param deadline: ``time.monotonic()`` value after which no new document is started
+        :param with_commit: commit after each step (store, outcome, acknowledgement), so that
+            what is done stays done whatever happens next; tests running in one transaction
+            pass False
+        :return: ``{"documents", "complete", "error", "busy"}``
+        """
+        self.ensure_one()
+        result = {
+            "documents": self.env["codabox.document"],
+            "complete": True,
+            "error": False,
+            "busy": False,
+            "rate_limited": None,
+        }
+        with self._retrieval_lock() as locked:
+            if not locked:
+                result.update(busy=True, complete=False)
+                return result
+            try:
+                self._retrieve_documents(result, deadline, with_commit)
+                self._record_retrieval(False)
+            except CodaboxRateLimited as error:
+                result["rate_limited"] = error
+                result["complete"] = False
+                self._record_retrieval(self.env["codabox.api"]._user_message(error))
+            except CodaboxError as error:
+                self._record_retrieval(self.env["codabox.api"]._user_message(error), error)
+            except UserError as error:
+                self._record_retrieval(str(error), error)
+            except Exception:
+                # A defect must not reach the user as a server error, nor hide behind a
+                # failed transaction: what was committed stays, the rest is redone next time.
+                _logger.exception("CodaBox retrieval failed for %s", self.company_id.name)
+                if not with_commit:
+                    raise
+                self.env.cr.rollback()
+                self._record_retrieval(
                     _(
-                        "The accounting office's consent in MyCodaBox is %(status)s: no document "
-                        "can be retrieved. Allow Odoo again in MyCodaBox > Administration > "
-                        "CodaBox Connect.",
-                        status=dict(
-                            self._fields["consent_status"]._description_selection(self.env)
-                        )[self.consent_status],
+                        "The retrieval stopped on an unexpected error; the server log has the "
+                        "details. It is tried again at the next retrieval."
                     )
                 )
-            client = self._client()
-            feed_id = self._feed_id(client)
-            processed = set()
-            for entry in client.feed(feed_id):
-                if entry.feed_index in processed:
-                    continue  # the same entry listed twice
-                if deadline and time.monotonic() > deadline:
-                    complete = False
-                    break
-                processed.add(entry.feed_index)
-                document = documents.search(
-                    [("feed_id", "=", feed_id), ("feed_index", "=", entry.feed_index)]
+            if with_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        result["error"] = self.last_error
+        return result
+
+    def _retrieve_documents(self, result, deadline, with_commit):
+        """The retrieval itself; see _retrieve. Order for a feed entry: download, store
+        (commit), import with its outcome recorded (commit), acknowledge (commit)."""
+        documents = self.env["codabox.document"].sudo()  # sudo: the ledger, see its model
+        # Stored before and never finished (the process died, a CPU limit): import them first.
+        unfinished = documents.search([("connection_id", "=", self.id), ("state", "=", "received")])
+        for document in unfinished:
+            if result["documents"] and _past(deadline):
+                result["complete"] = False
+                return
+            document._import(with_commit)
+            result["documents"] |= document
+        status = self.env["codabox.api"]._client().consent_status(self.office_id.consent_id)
+        self.office_id._record_consent(status)
+        if status != "allowed":
+            raise UserError(
+                _(
+                    "The accounting office's consent in MyCodaBox is %(status)s: no document "
+                    "can be retrieved. Allow Odoo again in MyCodaBox > Administration > "
+                    "CodaBox Connect.",
+                    status=dict(self._fields["consent_status"]._description_selection(self.env))[
+                        self.consent_status
+                    ],
                 )
-                if not document:
-                    # Other kinds (SODA...) are not imported, but their PDF is kept: once
-                    # acknowledged, CodaBox will not deliver them again.
-                    coda = b""
-                    if entry.document_model == "coda":
-                        coda = client.download(entry.feed_index, "cod")
-                    pdf = client.download(entry.feed_index, "pdf")
-                    document = documents._store(self, feed_id, entry, coda, pdf)
-                    self._commit()
-                    document._import()
-                    self._commit()
-                    new_documents |= document
-                if not document.acknowledged:
-                    client.acknowledge(feed_id, entry.feed_index)
-                    document.acknowledged = True
-                    self._commit()
-            self.sudo().last_error = False
-        except CodaboxError as error:
-            self.sudo().last_error = self.env["codabox.api"]._user_message(error)
-            if isinstance(error, CodaboxRateLimited):
-                raise
-        except UserError as error:
-            self.sudo().last_error = str(error)
-        finally:
-            self.sudo().last_retrieval_at = fields.Datetime.now()
-            self._commit()
-        return {"documents": new_documents, "complete": complete, "error": self.last_error}
+            )
+        client = self._client()
+        feed_id = self._feed_id(client)
+        entries = client.feed(feed_id)
+        self._record_lost_acknowledgements(feed_id, {entry.feed_index for entry in entries})
+        processed = set()
+        for entry in entries:
+            if entry.feed_index in processed:
+                continue  # the same entry listed twice
+            if result["documents"] and _past(deadline):  # each call moves at least one on
+                result["complete"] = False
+                return
+            processed.add(entry.feed_index)
+            document = documents.search(
+                [("feed_id", "=", feed_id), ("feed_index", "=", entry.feed_index)]
+            )
+            if not document:
+                document = documents._store(self, feed_id, entry, self._download(client, entry))
+                if with_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+            if document.state == "received":
+                document._import(with_commit)
+            result["documents"] |= document
+            if document.state in FINAL_STATES and not document.acknowledged:
+                # Everything up to this entry is acknowledged: the ones before are final too.
+                client.acknowledge(feed_id, entry.feed_index)
+                document.write({"acknowledged": True, "acknowledged_at": fields.Datetime.now()})
+                if with_commit:
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _download(self, client, entry):
+        """The formats to store for a feed entry, downloaded (nothing for unreadable ones).
+
+        Overridden by modules that import further kinds (SODA, invoices) to fetch their XML.
+        """
+        if entry.problem:
+            return {}
+        formats = ("cod", "pdf") if entry.document_model == "coda" else ("pdf", "xml")
+        return {fmt: client.download(entry.feed_index, fmt) for fmt in formats}
+
+    def _record_lost_acknowledgements(self, feed_id, listed):
+        """Documents acknowledged at CodaBox whose answer never reached us: CodaBox lists only
+        what is not acknowledged, so a final document it no longer lists was acknowledged."""
+        lost = (
+            self.env["codabox.document"]
+            .sudo()  # sudo: the ledger, see its model
+            .search(
+                [
+                    ("connection_id", "=", self.id),
+                    ("feed_id", "=", feed_id),
+                    ("acknowledged", "=", False),
+                    ("state", "in", FINAL_STATES),
+                ]
+            )
+            .filtered(lambda document: document.feed_index not in listed)
+        )
+        lost.write({"acknowledged": True, "acknowledged_at": fields.Datetime.now()})
+
+    def _record_retrieval(self, error, problem=None):
+        """Record how the retrieval ended; a lasting problem (consent withdrawn, credentials
+        refused) gets one to-do for an accounting administrator until a retrieval succeeds."""
+        self.sudo().write(  # sudo: users have read access only; the caller was checked
+            {"last_error": error or False, "last_retrieval_at": fields.Datetime.now()}
+        )
+        if problem is not None and self._is_lasting_problem(problem):
+            summary = _("CodaBox retrieval stopped: %(company)s", company=self.company_id.name)
+            self._schedule_problem_activity(self, summary, error)
+        elif not error:
+            self.sudo().activity_feedback(  # sudo: idem
+                ["mail.mail_activity_data_todo"], feedback=_("CodaBox retrieval works again.")
+            )
+
+    @api.model
+    def _is_lasting_problem(self, problem):
+        """Problems a person must solve (not a passing outage CodaBox recovers from).
+
+        Overridden to widen or narrow what schedules a to-do."""
+        return isinstance(problem, UserError | ConsentNotValid | CredentialsRefused)
+
+    def _schedule_problem_activity(self, record, summary, note):
+        """One open to-do on ``record`` for an accounting administrator of the company,
+        however many runs meet the same problem."""
+        self.ensure_one()
+        record = record.sudo()  # sudo: the ledger and connections are written by this code
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        if record.activity_ids.filtered(lambda a: a.activity_type_id == todo):
+            return
+        user = self._problem_user()
+        if user:
+            record.activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary, note=note, user_id=user.id
+            )
+
+    def _problem_user(self):
+        """Who is asked to solve a CodaBox problem: who connected the company if still an
+        accounting administrator of it, else the company's first one, else the database's
+        administrator. Overridable."""
+        self.ensure_one()
+        company = self.company_id
+        managers = (
+            self.env.ref("account.group_account_manager")
+            .sudo()  # sudo: reading the group's members
+            .users.filtered(lambda u: company in u.company_ids and not u.share)
+        )
+        if self.create_uid in managers:
+            return self.create_uid
+        # No administrator works for the company (yet): the database's administrator.
+        return managers.sorted("id")[:1] or self.env.ref(
+            "base.user_admin", raise_if_not_found=False
+        )
 
     def _feed_id(self, client):
         """The company's feed: CodaBox lists it as the feed client of its pod client."""
@@ -189,54 +335,100 @@ class CodaboxConnection(models.Model):
             )
         return str(feed_clients[0]["id"])
 
+    # -- the daily job ------------------------------------------------------------------------
+
     @api.model
-    def _cron_retrieve(self):
-        """The daily job: every connected company in turn, each one isolated from the others,
-        oldest retrieval first, within a time budget; what is left waits for the next run."""
-        budget = float(self.env["codabox.api"]._param("cron_time_budget", "900"))
-        deadline = time.monotonic() + budget
-        connections = self.sudo().search(
-            [("state", "=", "connected")], order="last_retrieval_at asc nulls first, id"
+    def _cron_time_budget(self):
+        """Seconds one call of the daily job may work, derived from the server's limits.
+
+        With workers, Odoo kills a cron worker whose unit of work (up to
+        ``MAX_BATCH_PER_CRON_JOB`` calls in a row of a job that reports work remaining)
+        outlasts ``limit_time_real_cron`` (else ``limit_time_real``), counted from before a
+        sleep of up to ~70 s, or spends ``limit_time_cpu``: one call takes half of its share.
+        Without workers only the real-time limit applies, and only by a restart once the job
+        ends: one call takes half of it. The system parameter ``cron_time_budget`` caps it.
+        """
+        real = odoo_config.get("limit_time_real_cron") or 0
+        if real < 0:
+            real = odoo_config.get("limit_time_real") or 0
+        cpu = odoo_config.get("limit_time_cpu") or 0
+        if odoo_config.get("workers"):
+            limits = [max(real - CRON_SLEEP_MARGIN, real / 4)] if real > 0 else []
+            limits += [cpu] if cpu > 0 else []
+            derived = min(limits) / MAX_BATCH_PER_CRON_JOB / 2 if limits else DEFAULT_CRON_BUDGET
+        else:
+            derived = real / 2 if real > 0 else DEFAULT_CRON_BUDGET
+        cap = float(self.env["codabox.api"]._param("cron_time_budget", str(DEFAULT_CRON_BUDGET)))
+        return max(min(derived, cap), 0.1)
+
+    @api.model
+    def _cron_retrieve(self, with_commit=True):
+        """The daily job: every connected company once a day, oldest retrieval first, each
+        company isolated from the others, in calls that fit the server's limits.
+
+        Each call works for ``_cron_time_budget()`` seconds, then reports its progress to
+        Odoo (``_notify_progress``), which calls it again at once while work remains; the
+        companies still due wait in ``retrieval_due``. A company CodaBox asks to slow down
+        (429) waits alone until ``retry_at``.
+        """
+        deadline = time.monotonic() + self._cron_time_budget()
+        connected = self.sudo().search([("state", "=", "connected")])  # sudo: the system's job
+        if not connected.filtered("retrieval_due"):
+            connected.write({"retrieval_due": True, "retry_at": False})  # a new day's round
+        now = fields.Datetime.now()
+        due = connected.filtered(lambda c: c.retrieval_due).sorted(
+            lambda c: (bool(c.last_retrieval_at), c.last_retrieval_at or now, c.id)
         )
-        for connection in connections:
-            if time.monotonic() > deadline:
-                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
-                break
-            try:
-                result = connection.with_company(connection.company_id)._retrieve(deadline)
-            except CodaboxRateLimited as error:
-                # The others wait until CodaBox accepts requests again, not until tomorrow.
-                delay = max(error.retry_after or 0, RATE_LIMIT_PAUSE)
-                _logger.info("CodaBox asks to slow down: the retrieval goes on in %s s.", delay)
-                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger(
-                    at=fields.Datetime.now() + timedelta(seconds=delay)
-                )
-                break
-            except Exception:
-                # A defect for one company must not stop the others: record it and go on.
-                _logger.exception("CodaBox retrieval failed for %s", connection.company_id.name)
-                if not getattr(threading.current_thread(), "testing", False):
-                    self.env.cr.rollback()
-                connection.last_error = _(
-                    "The retrieval stopped on an unexpected error; the server log has the details."
-                )
-                self._commit()
+        done, wake_at = 0, None
+        for connection in due:
+            if connection.retry_at and connection.retry_at > now:
+                wake_at = min(wake_at or connection.retry_at, connection.retry_at)
                 continue
-            if not result["complete"]:
-                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
+            if done and _past(deadline):  # each call moves at least one company on
                 break
+            result = connection.with_company(connection.company_id)._retrieve(deadline, with_commit)
+            done += len(result["documents"])
+            if result["busy"] or result["rate_limited"]:
+                # A click retrieves this company now, or CodaBox asks it to slow down: it
+                # waits alone while the others go on.
+                error = result["rate_limited"]
+                pause = (error.retry_after or RATE_LIMIT_PAUSE) if error else BUSY_PAUSE
+                retry_at = fields.Datetime.now() + timedelta(seconds=pause)
+                connection.sudo().retry_at = retry_at  # sudo: the system's job
+                wake_at = min(wake_at or retry_at, retry_at)
+            elif result["complete"]:
+                connection.sudo().write({"retrieval_due": False, "retry_at": False})
+                done += 1
+            if with_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        remaining = connected.filtered(
+            lambda c: c.retrieval_due and not (c.retry_at and c.retry_at > fields.Datetime.now())
+        )
+        cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
+        cron._notify_progress(done=done, remaining=len(remaining))
+        if remaining:
+            cron._trigger()  # wakes a sleeping cron worker too
+        elif wake_at:
+            cron._trigger(at=wake_at)
         return True
 
-    def action_retrieve(self):
+    # -- the button ---------------------------------------------------------------------------
+
+    def action_retrieve(self, with_commit=True):
         """ "Retrieve from CodaBox" now, with a notification saying what happened."""
         self.ensure_one()
-        try:
-            result = self._retrieve()
-        except CodaboxRateLimited:
-            result = {"documents": self.env["codabox.document"], "error": self.last_error}
-        return self._retrieval_notification(result)
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        return self._retrieval_notification(self._retrieve(with_commit=with_commit))
 
     def _retrieval_notification(self, result):
+        if result["busy"]:
+            return self._notification(
+                _(
+                    "A retrieval for this company is already running (the daily job or another "
+                    "user): its statements appear when it ends."
+                ),
+                "warning",
+            )
         documents = result["documents"]
         imported = documents.filtered(lambda d: d.state == "imported")
         failed = documents.filtered(lambda d: d.state == "failed")
@@ -264,12 +456,15 @@ class CodaboxConnection(models.Model):
         if not lines:
             lines.append(_("No new document from CodaBox."))
         level = "danger" if result["error"] else "warning" if failed else "success"
+        return self._notification("\n".join(lines), level)
+
+    def _notification(self, message, level):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": _("CodaBox: %(company)s", company=self.company_id.name),
-                "message": "\n".join(lines),
+                "message": message,
                 "type": level,
                 "sticky": level != "success",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},

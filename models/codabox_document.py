@@ -1,21 +1,33 @@
-from odoo import _, api, fields, models
+import logging
 
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..codabox_client import CodaboxError, FeedEntry
 from .account_bank_statement import CodaImportError, CodaUnknownAccountError
+
+_logger = logging.getLogger(__name__)
+
+# A document whose import was started this many times without an outcome being recorded (the
+# server killed the process: time or memory limits) is failed instead of tried forever.
+MAX_IMPORT_ATTEMPTS = 3
+FINAL_STATES = ("imported", "ignored", "failed")
 
 
 class CodaboxDocument(models.Model):
     """One document CodaBox delivered: the ledger that makes retrieval at-least-once and
     never twice.
 
-    A feed entry is stored here (with its files) before it is imported, imported in a
-    savepoint of its own, and acknowledged at CodaBox only once its outcome is recorded. An
-    entry found here again (re-delivered, or not acknowledged because the run died) is
-    acknowledged, never imported again.
+    A feed entry is stored here (with its files) before anything else happens to it, then
+    imported in a savepoint of its own with its outcome recorded, and only then acknowledged
+    at CodaBox. A document is acknowledged only in a final state (``FINAL_STATES``); every
+    document still "Received" is imported by the next retrieval, whatever happened before.
+    Only the addon's own code writes documents (users have read access only).
     """
 
     _name = "codabox.document"
     _description = "CodaBox delivered document"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "received_at desc, id desc"
     _rec_name = "display_name"
     _check_company_auto = True
@@ -36,7 +48,7 @@ class CodaboxDocument(models.Model):
             ("received", "Received"),
             ("imported", "Imported"),
             ("failed", "Failed"),
-            ("ignored", "Ignored"),
+            ("ignored", "Not imported"),
         ],
         default="received",
         required=True,
@@ -49,9 +61,17 @@ class CodaboxDocument(models.Model):
         readonly=True, help="The statement's account has no bank journal in the company."
     )
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
+    imported_at = fields.Datetime(
+        string="Outcome recorded at", readonly=True, help="When the import's outcome was recorded."
+    )
     acknowledged = fields.Boolean(readonly=True, help="CodaBox was told the document arrived.")
+    acknowledged_at = fields.Datetime(readonly=True)
+    attempt_count = fields.Integer(
+        string="Import attempts", readonly=True, help="How many times the import was started."
+    )
     coda_attachment_id = fields.Many2one("ir.attachment", string="CODA file", readonly=True)
     pdf_attachment_id = fields.Many2one("ir.attachment", string="PDF", readonly=True)
+    xml_attachment_id = fields.Many2one("ir.attachment", string="XML", readonly=True)
     statement_ids = fields.Many2many("account.bank.statement", string="Statements", readonly=True)
     statement_count = fields.Integer(compute="_compute_statement_count")
 
@@ -76,101 +96,267 @@ class CodaboxDocument(models.Model):
         for document in self:
             document.statement_count = len(document.statement_ids)
 
+    # -- storing what CodaBox delivered -----------------------------------------------------
+
     @api.model
-    def _store(self, connection, feed_id, entry, coda, pdf):
-        """Record a delivered entry with its files, before anything else happens to it."""
-        metadata = entry.metadata or {}
-        document = self.sudo().create(
-            {
-                "connection_id": connection.id,
-                "feed_id": feed_id,
-                "feed_index": entry.feed_index,
-                "kind": entry.document_model,
-                "metadata": metadata,
-                "account_number": metadata.get("iban"),
-                "currency_name": metadata.get("currency"),
-                "statement_date": metadata.get("new_balance_date") or False,
-                "state": "received" if entry.document_model == "coda" else "ignored",
-            }
-        )
-        name = (
-            f"{metadata.get('iban') or entry.feed_index}-{metadata.get('new_balance_date') or ''}"
-        )
-        attachments = {}
-        for field, data, extension, mimetype in (
-            ("coda_attachment_id", coda, "cod", "application/octet-stream"),
-            ("pdf_attachment_id", pdf, "pdf", "application/pdf"),
-        ):
-            if data:
-                attachments[field] = (
-                    self.env["ir.attachment"]
-                    .sudo()
-                    .create(
-                        {
-                            "name": f"{name}.{extension}",
-                            "raw": data,
-                            "mimetype": mimetype,
-                            "res_model": self._name,
-                            "res_id": document.id,
-                            "company_id": connection.company_id.id,
-                        }
-                    )
-                    .id
-                )
-        document.write(attachments)
+    def _store(self, connection, feed_id, entry, files):
+        """Record a delivered entry with its files, before anything else happens to it.
+
+        :param files: ``{"cod": bytes, "pdf": bytes, "xml": bytes}`` as downloaded (missing
+            or empty formats are not stored)
+        :return: the document, "Received" when it is to be imported, "Not imported" for kinds
+            this addon does not import, "Failed" when what arrived cannot be a document
+        """
+        metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+        values = {
+            "connection_id": connection.id,
+            "feed_id": feed_id,
+            "feed_index": entry.feed_index,
+            "kind": entry.document_model if isinstance(entry.document_model, str) else False,
+            "metadata": metadata or (entry.raw if entry.problem else {}),
+            "account_number": metadata.get("iban") or False,
+            "currency_name": metadata.get("currency") or False,
+            "statement_date": metadata.get("new_balance_date") or False,
+        }
+        problem = self._delivery_problem(entry, files)
+        if problem:
+            values.update(state="failed", error_message=problem, imported_at=fields.Datetime.now())
+        elif entry.document_model != "coda":
+            values.update(
+                state="ignored",
+                imported_at=fields.Datetime.now(),
+                error_message=_(
+                    "Documents of type %(kind)s are kept here with their files but not imported.",
+                    kind=entry.document_model,
+                ),
+            )
+        # sudo: the ledger is written by this code only; users have read access.
+        document = self.sudo().create(values)
+        document._attach_files(files)
+        if document.state == "failed":
+            document._schedule_problem_activity()
         return document
 
-    def _import(self):
-        """Import the stored CODA file as statements; the outcome is recorded, never raised."""
-        for document in self.sudo().filtered(lambda d: d.state in ("received", "failed")):
-            if not document.coda_attachment_id:
-                document.write(
-                    {"state": "failed", "error_message": _("CodaBox delivered no CODA file.")}
-                )
+    @api.model
+    def _delivery_problem(self, entry, files):
+        """Why what CodaBox delivered for ``entry`` cannot be imported, or False.
+
+        Overridden by modules that import further kinds, to accept what they expect.
+        """
+        if entry.problem:
+            return _(
+                "CodaBox listed an entry Odoo cannot read (%(problem)s); what was received is "
+                "kept in the document's metadata.",
+                problem=entry.problem,
+            )
+        if entry.document_model != "coda":
+            return False
+        coda = files.get("cod") or b""
+        if not coda.strip():
+            return _("CodaBox delivered an empty file instead of the CODA file.")
+        head = coda.lstrip()[:200].lower()
+        if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")) or b"<html" in head:
+            return _(
+                "CodaBox delivered a web page instead of the CODA file (kept as received). "
+                "Use Download again, or ask CodaBox to deliver it again."
+            )
+        return False
+
+    def _attach_files(self, files):
+        """Attach the delivered formats, replacing the ones attached before."""
+        self.ensure_one()
+        metadata = self.metadata if isinstance(self.metadata, dict) else {}
+        name = f"{metadata.get('iban') or self.feed_index}-{metadata.get('new_balance_date') or ''}"
+        values = {}
+        for fmt, field, mimetype in (
+            ("cod", "coda_attachment_id", "application/octet-stream"),
+            ("pdf", "pdf_attachment_id", "application/pdf"),
+            ("xml", "xml_attachment_id", "application/xml"),
+        ):
+            data = files.get(fmt)
+            if not data:
                 continue
-            try:
-                with self.env.cr.savepoint():
-                    # As the system, like the daily job: whoever clicks only asks for it.
-                    result = document.env["account.bank.statement"]._codabox_import_coda(
-                        document.coda_attachment_id.raw,
-                        company=document.company_id,
-                        filename=document.coda_attachment_id.name,
-                        pdf=document.pdf_attachment_id.raw or b"",
-                        pdf_filename=document.pdf_attachment_id.name,
-                    )
-            except CodaUnknownAccountError as error:
-                document.write(
+            # sudo: the attachment belongs to the ledger, written by this code only.
+            values[field] = (
+                self.env["ir.attachment"]
+                .sudo()
+                .create(
                     {
-                        "state": "failed",
-                        "error_message": str(error),
-                        "missing_journal": True,
-                        "account_number": error.account_number,
-                        "currency_name": error.currency,
+                        "name": f"{name}.{fmt}",
+                        "raw": data,
+                        "mimetype": mimetype,
+                        "res_model": self._name,
+                        "res_id": self.id,
+                        "company_id": self.company_id.id,
                     }
                 )
-                continue
-            except CodaImportError as error:
-                document.write({"state": "failed", "error_message": str(error)})
-                continue
-            statements = result["statements"]
-            document.write(
-                {
-                    # Every statement was already there (a file delivered again): nothing new.
-                    "state": "imported" if statements or not result["skipped"] else "ignored",
-                    "missing_journal": False,
-                    "error_message": "\n".join(result["skipped"] + result["warnings"]) or False,
-                    "statement_ids": [fields.Command.set(statements.ids)],
-                }
+                .id
             )
+        if values:
+            self.sudo().write(values)  # sudo: see _attach_files' callers
+
+    # -- importing ----------------------------------------------------------------------------
+
+    def _import(self, with_commit=False):
+        """Import the stored CODA files as statements; each outcome is recorded, never raised.
+
+        The attempt is counted (and committed with ``with_commit``) before the import starts,
+        so that an import the server kills every time (time or memory limits) ends as
+        "Failed" after ``MAX_IMPORT_ATTEMPTS`` instead of stalling the retrieval for ever.
+        """
+        # sudo: the import runs with the system's rights, like the daily job; who asked for
+        # it was checked by the caller (action_retry, the retrieval).
+        for document in self.sudo().filtered(lambda d: d.state in ("received", "failed")):
+            if document.attempt_count >= MAX_IMPORT_ATTEMPTS and document.state == "received":
+                document._record_failure(
+                    _(
+                        "The import was interrupted %(count)s times before it could finish (the "
+                        "server stopped it, perhaps at its time or memory limit). Retry it when "
+                        "the server is less busy, or upload the CODA file by hand.",
+                        count=document.attempt_count,
+                    )
+                )
+                continue
+            document.attempt_count += 1
+            if with_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            document._import_one()
+            if with_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _import_one(self):
+        """Import one document in a savepoint and record the outcome."""
+        self.ensure_one()
+        if not self.coda_attachment_id:
+            self._record_failure(_("CodaBox delivered no CODA file."))
+            return
+        try:
+            with self.env.cr.savepoint():
+                result = self._import_coda()
+        except CodaUnknownAccountError as error:
+            self._record_failure(
+                str(error),
+                missing_journal=True,
+                account_number=error.account_number,
+                currency_name=error.currency,
+            )
+            return
+        except (CodaImportError, UserError) as error:
+            self._record_failure(str(error))
+            return
+        except Exception as error:
+            # Anything else (a database error, memory) must not leave the document
+            # "Received" for ever: it is recorded, with a way out (Retry).
+            _logger.exception("CodaBox document %s: import failed", self.id)
+            self._record_failure(
+                _(
+                    "The import failed on an unexpected error (%(error)s); the server log has "
+                    "the details. Retry the import; if it fails again, report it.",
+                    error=type(error).__name__,
+                )
+            )
+            return
+        self._record_import(result)
+
+    def _import_coda(self):
+        """Call the CODA importer on the stored files (overridable: e.g. to pick journals)."""
+        return self.env["account.bank.statement"]._codabox_import_coda(
+            self.coda_attachment_id.raw,
+            company=self.company_id,
+            filename=self.coda_attachment_id.name,
+            pdf=self.pdf_attachment_id.raw or b"",
+            pdf_filename=self.pdf_attachment_id.name,
+        )
+
+    def _record_import(self, result):
+        """The import went through: new statements, or all of them imported before (by hand,
+        or from another feed entry), which then get CodaBox's PDF if they lack one."""
+        statements = result["statements"]
+        existing = result.get("existing", self.env["account.bank.statement"])
+        if existing and self.pdf_attachment_id:
+            existing._codabox_attach_pdf(self.pdf_attachment_id)
+        self.write(
+            {
+                "state": "imported" if statements or not existing else "ignored",
+                "missing_journal": False,
+                "imported_at": fields.Datetime.now(),
+                "error_message": "\n".join(result["skipped"] + result["warnings"]) or False,
+                "statement_ids": [fields.Command.set((statements | existing).ids)],
+            }
+        )
+        self._close_problem_activities()
+
+    def _record_failure(self, message, **values):
+        self.write(
+            {
+                "state": "failed",
+                "error_message": message,
+                "imported_at": fields.Datetime.now(),
+                **values,
+            }
+        )
+        self._schedule_problem_activity()
+
+    # -- problems seen by people --------------------------------------------------------------
+
+    def _schedule_problem_activity(self):
+        """One to-do for an accounting administrator of the company per failed document."""
+        for document in self:
+            document.connection_id._schedule_problem_activity(
+                document,
+                _("CodaBox document to check: %(document)s", document=document.display_name),
+                document.error_message,
+            )
+
+    def _close_problem_activities(self):
+        self.activity_feedback(["mail.mail_activity_data_todo"], feedback=_("Imported."))
+
+    # -- buttons ------------------------------------------------------------------------------
 
     def action_retry(self):
         """Import failed documents again, e.g. once the missing bank journal exists."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         self._import()
         return True
+
+    def action_redownload(self):
+        """Fetch the files of a document again from CodaBox (its re-download service), then
+        import them: the way out when what CodaBox delivered was damaged."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        api_model = self.env["codabox.api"]
+        for document in self.sudo():  # sudo: the credentials are the system's (checked above)
+            if document.state == "imported":
+                continue
+            client = document.connection_id._client()
+            # Still in the feed: an ordinary download; acknowledged: CodaBox's re-download.
+            fetch = client.redownload if document.acknowledged else client.download
+            try:
+                files = {fmt: fetch(document.feed_index, fmt) for fmt in document._formats()}
+            except CodaboxError as error:
+                raise api_model._user_error(error) from error
+            document._attach_files(files)
+            problem = document._delivery_problem(
+                document._feed_entry(), {"cod": document.coda_attachment_id.raw or b""}
+            )
+            if problem:
+                document._record_failure(problem)
+                continue
+            document.write({"state": "received", "attempt_count": 0, "error_message": False})
+            document._import()
+        return True
+
+    def _formats(self):
+        """The formats fetched for this document's kind (CODA: the file and its PDF)."""
+        self.ensure_one()
+        return ("cod", "pdf") if self.kind == "coda" else ("pdf", "xml")
+
+    def _feed_entry(self):
+        return FeedEntry(self.feed_index, self.kind or "", self.metadata or {})
 
     def action_create_journal(self):
         """The bank journal the statement needs, prefilled; then "Retry import"."""
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_manager")
         return self.env["account.journal"]._coda_new_journal_action(
             self.company_id, self.account_number, self.currency_name
         )

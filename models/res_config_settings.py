@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 
 class ResConfigSettings(models.TransientModel):
@@ -23,13 +24,22 @@ class ResConfigSettings(models.TransientModel):
 
     def action_codabox_manage_connection(self):
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id)
         return self.env["codabox.connection.wizard"]._open_for(self.company_id)
 
     def action_codabox_refresh_status(self):
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         self.codabox_connection_id.action_refresh_status()
         return {"type": "ir.actions.client", "tag": "reload"}
 
-    def action_codabox_retrieve(self):
+    def action_codabox_retrieve(self, with_commit=True):
+        """See codabox.connection.action_retrieve for ``with_commit``."""
         self.ensure_one()
-        return self.codabox_connection_id.action_retrieve()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        connection = self.codabox_connection_id
+        if not connection:
+            raise UserError(
+                _("%(company)s is not connected to CodaBox.", company=self.company_id.name)
+            )
+        return connection.action_retrieve(with_commit=with_commit)

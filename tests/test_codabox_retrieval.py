@@ -2,12 +2,15 @@
 
 import base64
 from datetime import date
+from unittest.mock import patch
 
 from odoo.tests.common import TransactionCase, tagged
+from odoo.tools import config as odoo_config
 
 from ..coda_parser.generator import generate_statements
 from ..coda_parser.writer import write_coda
 from ..codabox_client import CodaboxClient
+from ..models.codabox_connection import LOCK_NAMESPACE
 from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
 
 OFFICE2_VAT = "BE0400000394"
@@ -153,8 +156,12 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         which has no journal yet)."""
         company = self.companies[key]
         if key in self.journals:
-            return self.journals[key].with_company(company).action_codabox_retrieve()
-        return company._codabox_connection().with_company(company).action_retrieve()
+            return (
+                self.journals[key].with_company(company).action_codabox_retrieve(with_commit=False)
+            )
+        return (
+            company._codabox_connection().with_company(company).action_retrieve(with_commit=False)
+        )
 
     # -- tests -----------------------------------------------------------------------------
 
@@ -184,7 +191,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self._retrieve("a")
         # The second time from the CodaBox settings.
         settings = self.env["res.config.settings"].with_company(self.companies["a"]).create({})
-        notification = settings.action_codabox_retrieve()
+        notification = settings.action_codabox_retrieve(with_commit=False)
         self.assertIn("No new document", notification["params"]["message"])
         self.assertEqual(len(self._statements("a")), 1)
         self.assertEqual(len(self._documents("a")), 1)
@@ -253,7 +260,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.sandbox.add_fault("status", path=f"/v2/delivery/feed/{feed_a}/", status=500, count=10)
         self.sandbox.add_fault("rate_limit", path="/v2/delivery/download/", retry_after=0, count=1)
         self.sandbox.add_fault("slow", path="/v2/delivery/download/", delay=2.5, count=1)
-        self.env["codabox.connection"]._cron_retrieve()
+        self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         for kind, hits in (("status", 3), ("rate_limit", 1), ("slow", 1)):
             self.assertEqual(self._faults_hit(kind), hits, kind)
         connection_a = self.companies["a"]._codabox_connection()
@@ -269,7 +276,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertFalse(self._statements("d"))
         # A comes through on the next run.
         self.sandbox.clear_faults()
-        self.env["codabox.connection"]._cron_retrieve()
+        self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         self.assertEqual(len(self._statements("a")), 1)
         self.assertFalse(connection_a.last_error)
 
@@ -277,7 +284,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self._deliver("a", coda_document(CLIENTS["a"][1], 10, seed=10))
         self._deliver("d", coda_document(CLIENTS["d"][1], 10, seed=11))
         self.sandbox.set_consent(OFFICE2_VAT, "cancelled")
-        self.env["codabox.connection"]._cron_retrieve()
+        self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         connection_d = self.companies["d"]._codabox_connection()
         self.assertEqual(connection_d.consent_status, "cancelled")
         self.assertIn("Cancelled", connection_d.last_error)
@@ -308,3 +315,218 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertEqual(len(self._statements("c")), 1)
         self.assertEqual(document.statement_ids, self._statements("c"))
         self.assertFalse(document.missing_journal)
+
+    # -- nothing lost (issue: stored documents, other errors, lost answers, locks) -----------
+
+    def _store_only(self, key, document):
+        """A document stored in the ledger whose import never ran: what a process killed
+        right after the store leaves behind (the crash itself is in test_crash.py)."""
+        (index,) = self._deliver(key, document)
+        connection = self.companies[key]._codabox_connection()
+        client = connection._client()
+        feed_id = connection._feed_id(client)
+        (entry,) = [e for e in client.feed(feed_id) if e.feed_index == index]
+        files = {fmt: client.download(index, fmt) for fmt in ("cod", "pdf")}
+        return self.env["codabox.document"]._store(connection, feed_id, entry, files), index
+
+    def test_stored_but_not_imported_is_imported_before_acknowledgement(self):
+        document, index = self._store_only("a", coda_document(CLIENTS["a"][1], 12, seed=13))
+        self.assertEqual(document.state, "received")
+        self._retrieve("a")
+        self.assertEqual(document.state, "imported")
+        self.assertEqual(len(self._statements("a")), 1)
+        self.assertTrue(document.acknowledged)
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertEqual(document.attempt_count, 1)
+        self.assertTrue(document.imported_at)
+        self.assertTrue(document.acknowledged_at)
+
+    def test_interrupted_imports_end_failed_not_stalled(self):
+        document, index = self._store_only("a", coda_document(CLIENTS["a"][1], 13, seed=14))
+        # Three imports started and killed by the server before their outcome was recorded.
+        document.sudo().attempt_count = 3
+        self._retrieve("a")
+        self.assertEqual(document.state, "failed")
+        self.assertIn("interrupted 3 times", document.error_message)
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertTrue(document.activity_ids, "an administrator is asked to look at it")
+        document.action_retry()
+        self.assertEqual(document.state, "imported")
+        self.assertFalse(document.activity_ids, "the to-do is done once imported")
+
+    def test_any_import_error_is_recorded_with_a_way_out(self):
+        # A journal without suspense account: Odoo refuses the statement lines (UserError).
+        journal = self.journals["a"]
+        suspense = journal.suspense_account_id
+        journal.suspense_account_id = False
+        (index,) = self._deliver("a", coda_document(CLIENTS["a"][1], 14, seed=15))
+        notification = self._retrieve("a")
+        document = self._documents("a")
+        self.assertEqual(document.state, "failed")
+        self.assertTrue(document.error_message)
+        self.assertIn("failed", notification["params"]["message"])
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertEqual(len(document.activity_ids), 1)
+        self._retrieve("a")  # a second run does not ask twice
+        self.assertEqual(len(document.activity_ids), 1)
+        journal.suspense_account_id = suspense
+        document.action_retry()
+        self.assertEqual(document.state, "imported")
+        self.assertEqual(len(self._statements("a")), 1)
+
+    def test_lost_acknowledgement_answer_is_recorded_next_time(self):
+        (index,) = self._deliver("a", coda_document(CLIENTS["a"][1], 15, seed=16))
+        # CodaBox applies the acknowledgement, but its answer never arrives (3 attempts).
+        self.sandbox.add_fault("lost_answer", method="PUT", path="/v2/delivery/feed/", count=3)
+        self._retrieve("a")
+        document = self._documents("a")
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertFalse(document.acknowledged)
+        self.sandbox.clear_faults()
+        self._retrieve("a")
+        self.assertTrue(document.acknowledged)
+        self.assertEqual(len(self._statements("a")), 1)
+
+    def test_statement_uploaded_by_hand_gets_the_pdf_codabox_delivers(self):
+        delivered = coda_document(CLIENTS["a"][1], 16, seed=17)
+        coda = base64.b64decode(delivered["cod"])
+        result = self.env["account.bank.statement"]._codabox_import_coda(
+            coda, company=self.companies["a"], filename="by-hand.cod"
+        )
+        (statement,) = result["statements"]
+        self.assertNotIn("application/pdf", statement.attachment_ids.mapped("mimetype"))
+        self._deliver("a", delivered)
+        self._retrieve("a")
+        document = self._documents("a")
+        self.assertEqual(document.state, "ignored")
+        self.assertEqual(document.statement_ids, statement)
+        self.assertEqual(len(self._statements("a")), 1)
+        pdfs = statement.attachment_ids.filtered(lambda a: a.mimetype == "application/pdf")
+        self.assertEqual(pdfs.raw, PDF)
+
+    def test_bad_entries_do_not_block_the_ones_after(self):
+        first, second, third = self._deliver(
+            "a",
+            coda_document(CLIENTS["a"][1], 17, seed=18),
+            coda_document(CLIENTS["a"][1], 18, seed=19),
+            coda_document(CLIENTS["a"][1], 19, seed=20),
+        )
+        # The first "CODA" download is a web page, the second is empty.
+        self.sandbox.add_fault("html", method="GET", path=f"/v2/delivery/download/{first}/cod/")
+        self.sandbox.add_fault("empty", method="GET", path=f"/v2/delivery/download/{second}/cod/")
+        self._retrieve("a")
+        documents = {d.feed_index: d for d in self._documents("a")}
+        self.assertEqual(documents[first].state, "failed")
+        self.assertIn("web page", documents[first].error_message)
+        self.assertIn(b"<", documents[first].coda_attachment_id.raw, "kept as received")
+        self.assertEqual(documents[second].state, "failed")
+        self.assertIn("empty", documents[second].error_message)
+        self.assertEqual(documents[third].state, "imported")
+        self.assertEqual(self._acknowledged("a"), {first, second, third})
+        # The way out: CodaBox's re-download service.
+        documents[first].action_redownload()
+        self.assertEqual(documents[first].state, "imported")
+        self.assertEqual(len(self._statements("a")), 2)
+
+    def test_unreadable_feed_entry_is_recorded_failed(self):
+        first, second = self._deliver(
+            "a",
+            coda_document(CLIENTS["a"][1], 20, seed=21),
+            coda_document(CLIENTS["a"][1], 21, seed=22),
+        )
+        self.sandbox.add_fault("malformed_entry", method="GET", path="/v2/delivery/feed/")
+        self._retrieve("a")
+        documents = {d.feed_index: d for d in self._documents("a")}
+        self.assertEqual(documents[first].state, "failed")
+        self.assertIn("cannot read", documents[first].error_message)
+        self.assertEqual(documents[second].state, "imported")
+        self.assertEqual(self._acknowledged("a"), {first, second})
+
+    def test_second_retrieval_of_a_company_is_told_one_is_running(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 22, seed=23))
+        connection = self.companies["a"]._codabox_connection()
+        # Another process holds the company's retrieval: a real second connection.
+        with self.registry.cursor() as other_cr:
+            other_cr.execute(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", (LOCK_NAMESPACE, connection.id)
+            )
+            self.assertTrue(other_cr.fetchone()[0])
+            requests_before = len(self.sandbox.request_log())
+            notification = self._retrieve("a")
+            self.assertIn("already running", notification["params"]["message"])
+            self.assertEqual(len(self.sandbox.request_log()), requests_before)
+            self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+            self.assertFalse(self._documents("a"))
+            self.assertTrue(connection.retrieval_due, "left for the job's next call")
+        self._retrieve("a")
+        self.assertEqual(len(self._statements("a")), 1)
+
+    def test_rate_limit_of_one_company_does_not_stop_the_others(self):
+        self._deliver("a", coda_document(CLIENTS["a"][1], 23, seed=24))
+        self._deliver("b", coda_document(CLIENTS["b"][1], 23, seed=25))
+        feed_a = self.companies["a"]._codabox_connection().feed_client_id
+        self.sandbox.add_fault(
+            "rate_limit", path=f"/v2/delivery/feed/{feed_a}/", retry_after=120, count=10
+        )
+        self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+        connection_a = self.companies["a"]._codabox_connection()
+        self.assertTrue(connection_a.retry_at)
+        self.assertTrue(connection_a.retrieval_due)
+        self.assertEqual(len(self._statements("b")), 1)
+        self.assertFalse(self.companies["b"]._codabox_connection().retrieval_due)
+        self.assertFalse(self._statements("a"))
+
+    def test_daily_job_works_in_calls_and_reports_progress(self):
+        for day in (24, 25, 26):
+            self._deliver("a", coda_document(CLIENTS["a"][1], day, seed=day))
+        self._deliver("b", coda_document(CLIENTS["b"][1], 24, seed=30))
+        # The smallest budget: each call starts one document, then hands over.
+        self.env["ir.config_parameter"].sudo().set_param(
+            "l10n_be_codabox_connect.cron_time_budget", "0.1"
+        )
+        cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
+        calls = []
+        for _call in range(20):
+            cron, progress = cron._add_progress()
+            self.env["codabox.connection"].with_context(cron.env.context)._cron_retrieve(
+                with_commit=False
+            )
+            calls.append((progress.done, progress.remaining))
+            if not progress.remaining:
+                break
+        self.assertGreater(len(calls), 2, calls)
+        self.assertEqual(calls[-1][1], 0, calls)
+        self.assertTrue(all(done for done, _remaining in calls), calls)
+        self.assertEqual(len(self._statements("a")), 3)
+        self.assertEqual(len(self._statements("b")), 1)
+
+    def test_time_budget_follows_the_server_limits(self):
+        Connection = self.env["codabox.connection"]
+        limits = {
+            "workers": 2,
+            "limit_time_real": 120,
+            "limit_time_real_cron": -1,
+            "limit_time_cpu": 60,
+        }
+        with patch.dict(odoo_config.options, limits):
+            # (120 s - 75 s of sleep) shared by 10 calls, half of it each.
+            self.assertAlmostEqual(Connection._cron_time_budget(), 2.25)
+        with patch.dict(odoo_config.options, {**limits, "limit_time_cpu": 20}):
+            self.assertAlmostEqual(Connection._cron_time_budget(), 1.0)
+        with patch.dict(odoo_config.options, {**limits, "limit_time_real_cron": 600}):
+            self.assertAlmostEqual(Connection._cron_time_budget(), 3.0)
+        with patch.dict(odoo_config.options, {**limits, "workers": 0}):
+            self.assertAlmostEqual(Connection._cron_time_budget(), 60)
+
+    def test_lasting_problem_schedules_one_todo(self):
+        self.sandbox.set_consent(OFFICE2_VAT, "cancelled")
+        connection_d = self.companies["d"]._codabox_connection()
+        for _run in range(3):
+            self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+            connection_d.sudo().retrieval_due = True
+        self.assertEqual(len(connection_d.activity_ids), 1)
+        self.assertIn("Client D", connection_d.activity_ids.summary)
+        self.sandbox.set_consent(OFFICE2_VAT, "allowed")
+        self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+        self.assertFalse(connection_d.last_error)
+        self.assertFalse(connection_d.activity_ids)
