@@ -244,44 +244,71 @@ class AccountBankStatement(models.Model):
         Line = self.env["account.bank.statement.line"]
         vals_list = []
         for st, journal, key, movements in to_import:
-            statement_date = st.new_balance_date or st.creation_date
-            line_vals = []
-            for index, movement in enumerate(movements):
-                counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
-                line_vals.append(
-                    {
-                        "journal_id": journal.id,
-                        "date": movement.entry_date or movement.value_date or statement_date,
-                        "amount": float(movement.amount),
-                        "payment_ref": movement.communication
-                        or movement.counterparty_name
-                        or movement.transaction_code.label,
-                        "partner_id": partners.get(counterparty, self.env["res.partner"]).id,
-                        "partner_name": movement.counterparty_name or False,
-                        "account_number": movement.counterparty_account or False,
-                        "transaction_type": movement.transaction_code.label,
-                        "narration": self._coda_narration(st, movement, index == 0),
-                        "unique_import_id": Line._coda_unique_import_id(key, movement),
-                    }
-                )
+            line_vals = [
+                self._coda_prepare_line_vals(st, journal, key, movement, index, partners)
+                for index, movement in enumerate(movements)
+            ]
             for vals in line_vals:
                 vals["line_ids"] = Line._coda_journal_items(vals)
-            vals_list.append(
-                {
-                    "name": _(
-                        "%(journal_code)s Statement %(year)s/%(number)s",
-                        journal_code=journal.code,
-                        year=statement_date.year,
-                        number=str(st.paper_sequence or st.coda_sequence).zfill(3),
-                    ),
-                    "reference": filename,
-                    "balance_start": float(st.old_balance),
-                    "balance_end_real": float(st.new_balance),
-                    "attachment_ids": [Command.set(attachments.ids)],
-                    "line_ids": [Command.create(vals) for vals in line_vals],
-                }
-            )
+            statement_vals = self._coda_prepare_statement_vals(st, journal, filename, attachments)
+            statement_vals["line_ids"] = [Command.create(vals) for vals in line_vals]
+            vals_list.append(statement_vals)
         return vals_list
+
+    @api.model
+    def _coda_prepare_statement_vals(self, coda_statement, journal, filename, attachments):
+        """Values of one statement, without its lines.
+
+        Override to add fields of your own (e.g. a reference your bank prints, an analytic
+        tag per journal) or to name statements otherwise; the lines come from
+        :meth:`_coda_prepare_line_vals`.
+        """
+        statement_date = coda_statement.new_balance_date or coda_statement.creation_date
+        number = coda_statement.paper_sequence or coda_statement.coda_sequence
+        return {
+            "name": _(
+                "%(journal_code)s Statement %(year)s/%(number)s",
+                journal_code=journal.code,
+                year=statement_date.year,
+                number=str(number).zfill(3),
+            ),
+            "reference": filename,
+            "balance_start": float(coda_statement.old_balance),
+            "balance_end_real": float(coda_statement.new_balance),
+            "attachment_ids": [Command.set(attachments.ids)],
+        }
+
+    @api.model
+    def _coda_prepare_line_vals(self, coda_statement, journal, key, movement, index, partners):
+        """Values of one statement line for a CODA movement (its journal items are added
+        after, from these values).
+
+        Override to fill fields of your own from the movement (e.g. the bank's reference,
+        the counterparty's BIC) or to choose another label; keep ``unique_import_id``,
+        which makes a second import of the same file a no-op.
+
+        :param index: the movement's position in the statement (the first carries the
+            statement's free communications in its narration)
+        :param partners: ``{sanitized account number: partner}`` found for the whole file
+        """
+        statement_date = coda_statement.new_balance_date or coda_statement.creation_date
+        counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
+        return {
+            "journal_id": journal.id,
+            "date": movement.entry_date or movement.value_date or statement_date,
+            "amount": float(movement.amount),
+            "payment_ref": movement.communication
+            or movement.counterparty_name
+            or movement.transaction_code.label,
+            "partner_id": partners.get(counterparty, self.env["res.partner"]).id,
+            "partner_name": movement.counterparty_name or False,
+            "account_number": movement.counterparty_account or False,
+            "transaction_type": movement.transaction_code.label,
+            "narration": self._coda_narration(coda_statement, movement, index == 0),
+            "unique_import_id": self.env["account.bank.statement.line"]._coda_unique_import_id(
+                key, movement
+            ),
+        }
 
     @api.model
     def _coda_select_movements(self, coda_statement, globalisation, notes):

@@ -29,7 +29,7 @@ class CodaboxDocument(models.Model):
     _description = "CodaBox delivered document"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "received_at desc, id desc"
-    _rec_name = "display_name"
+    _rec_names_search = ["account_number", "kind", "feed_index"]
     _check_company_auto = True
 
     connection_id = fields.Many2one(
