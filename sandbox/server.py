@@ -26,8 +26,15 @@ Admin endpoint (JSON, no auth, loopback clients only; never faulted nor logged):
     POST   /_admin/faults             one fault spec or {"faults": [...]} (see faults.py)
     DELETE /_admin/faults
 
-``requests`` lists every non-admin request as ``{"method", "path", "status", "fault"}``
-(path without query; status null when the connection was dropped).
+Re-delivery: ``GET /v2/delivery/redownload-feed/{feed_id}/`` lists the feed's ACKNOWLEDGED
+entries (same shape as the feed), ``GET /v2/delivery/redownload/{feed_index}/{fmt}/`` serves
+one format of an acknowledged document (``notFound`` for a document unknown or not yet
+acknowledged, ``formatNotAvailable`` as for downloads). Formats: ``cod``, ``pdf``, ``xml``.
+
+``requests`` lists every non-admin request as ``{"method", "path", "status", "fault",
+"sent"}`` (path without query; status null when no answer was sent: ``drop``,
+``lost_answer``; ``sent`` the body bytes written so far). With a ``slow`` fault ``when:
+"after"`` the status is logged as soon as the request is carried out, before the sleep.
 """
 
 import base64
@@ -79,6 +86,12 @@ _ROUTES = [
         ("GET", "/v2/delivery/feed/(?P<feed_id>[^/]+)/", "api_feed"),
         ("PUT", "/v2/delivery/feed/(?P<feed_id>[^/]+)/", "api_acknowledge"),
         ("GET", "/v2/delivery/download/(?P<feed_index>[^/]+)/(?P<fmt>[^/]+)/", "api_download"),
+        ("GET", "/v2/delivery/redownload-feed/(?P<feed_id>[^/]+)/", "api_redownload_feed"),
+        (
+            "GET",
+            "/v2/delivery/redownload/(?P<feed_index>[^/]+)/(?P<fmt>[^/]+)/",
+            "api_redownload",
+        ),
         ("POST", "/_admin/reset", "admin_reset"),
         ("POST", "/_admin/seed", "admin_seed"),
         ("POST", "/_admin/documents", "admin_documents"),
@@ -142,6 +155,36 @@ def _duplicate_first_entry(reply):
     return json_reply(reply.status, {**reply.data, "feed_entries": [entries[0], *entries]})
 
 
+def _malformed_first_entry(reply, variant):
+    entries = isinstance(reply.data, dict) and reply.data.get("feed_entries")
+    if not entries:
+        return reply
+    if variant == "not_a_list":
+        listing = {entry["feed_index"]: entry for entry in entries}
+        return json_reply(reply.status, {**reply.data, "feed_entries": listing})
+    entry = dict(entries[0])
+    if variant == "metadata_text":
+        entry["metadata"] = json.dumps(entry.get("metadata"))
+    elif variant == "no_document_model":
+        entry.pop("document_model", None)
+    elif variant == "no_feed_index":
+        entry.pop("feed_index", None)
+    else:  # not_an_object
+        entry = json.dumps(entry)
+    return json_reply(reply.status, {**reply.data, "feed_entries": [entry, *entries[1:]]})
+
+
+def _empty(reply):
+    headers = {key: value for key, value in reply.headers.items() if key != "Repr-Digest"}
+    return Reply(200, b"", reply.content_type, headers)
+
+
+def _sign_in_instead():
+    """What a proxy or an expired single sign-on answers instead of the API: a login page."""
+    page = sign_in_page("session-expired", "your accounting office", "Your session has expired.")
+    return html_reply(200, page)
+
+
 class SandboxServer(ThreadingHTTPServer):
     """The HTTP server; holds the state, the fault queue, the request log and sessions."""
 
@@ -165,7 +208,14 @@ class SandboxServer(ThreadingHTTPServer):
         return f"http://{HOST}:{self.server_port}"
 
     def log_entry(self, method, path):
-        entry = {"time": time.time(), "method": method, "path": path, "status": None, "fault": None}
+        entry = {
+            "time": time.time(),
+            "method": method,
+            "path": path,
+            "status": None,
+            "fault": None,
+            "sent": 0,
+        }
         with self._lock:
             self._requests.append(entry)
         return entry
@@ -237,10 +287,14 @@ class Handler(BaseHTTPRequestHandler):
         entry = self.server.log_entry(method, path)
         fault = self.server.faults.take(method, path)
         kind = entry["fault"] = fault.kind if fault else None
-        if kind == "slow":
+        if kind == "slow" and fault.when == "before":
             time.sleep(fault.delay)
         if kind == "drop":
             self.close_connection = True
+            return
+        if kind == "oversize":
+            entry["status"] = 200
+            self._send_oversize(fault, entry)
             return
         if kind == "status":
             reply = error_reply(fault.status, "serverError", f"Sandbox fault: HTTP {fault.status}.")
@@ -248,14 +302,33 @@ class Handler(BaseHTTPRequestHandler):
             reply = error_reply(
                 429, "rateLimited", "Too many requests.", {"Retry-After": str(fault.retry_after)}
             )
+        elif kind == "redirect":
+            reply = error_reply(fault.status, "redirected", "Moved.", {"Location": fault.location})
+        elif kind == "html":
+            reply = _sign_in_instead()
         else:
-            reply = self._route(method, path)
+            reply = self._route(method, path)  # the request is carried out
+        if kind == "lost_answer":
+            self.close_connection = True
+            return
+        if kind == "slow" and fault.when == "after":
+            entry["status"] = reply.status
+            time.sleep(fault.delay)
         if kind == "duplicate_entry":
             reply = _duplicate_first_entry(reply)
+        elif kind == "malformed_entry":
+            reply = _malformed_first_entry(reply, fault.variant)
         elif kind == "corrupt":
             reply = _corrupt(reply)
+        elif kind == "empty":
+            reply = _empty(reply)
         entry["status"] = reply.status
-        self._send(reply, truncate=kind == "truncate")
+        self._send(
+            reply,
+            truncate=kind == "truncate",
+            drip=fault.delay if kind == "drip" else None,
+            entry=entry,
+        )
 
     def _route(self, method, path):
         api = path.startswith("/v2/")
@@ -288,7 +361,7 @@ class Handler(BaseHTTPRequestHandler):
             )
         return html_reply(status, message_page(text, f"{method} {path}"))
 
-    def _send(self, reply, truncate=False):
+    def _send(self, reply, truncate=False, drip=None, entry=None):
         body = reply.body
         try:
             self.send_response(reply.status)
@@ -300,12 +373,41 @@ class Handler(BaseHTTPRequestHandler):
             if truncate:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(body[: len(body) // 2] if truncate else body)
             self.wfile.flush()
+            if drip is not None:
+                for offset in range(len(body)):
+                    time.sleep(drip)
+                    self._write(body[offset : offset + 1], entry)
+            else:
+                self._write(body[: len(body) // 2] if truncate else body, entry)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         if truncate:
             self.close_connection = True
+
+    def _write(self, data, entry):
+        self.wfile.write(data)
+        self.wfile.flush()
+        if entry is not None:
+            entry["sent"] += len(data)
+
+    def _send_oversize(self, fault, entry):
+        """``size`` bytes of filler, made 64 KiB at a time: never the whole body in memory."""
+        piece = b" " * 65536
+        self.close_connection = True
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if fault.announce:
+                self.send_header("Content-Length", str(fault.size))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            left = fault.size
+            while left > 0:
+                self._write(piece[: min(left, len(piece))], entry)
+                left -= len(piece)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _json(self):
         try:
@@ -504,14 +606,24 @@ class Handler(BaseHTTPRequestHandler):
         self.server.state.acknowledge(*self._basic_auth(), feed_id, feed_offset)
         return Reply(204)
 
-    def api_download(self, feed_index, fmt):
-        content, content_type = self.server.state.download(*self._basic_auth(), feed_index, fmt)
+    def api_download(self, feed_index, fmt, redownload=False):
+        content, content_type = self.server.state.download(
+            *self._basic_auth(), feed_index, fmt, redownload=redownload
+        )
         digest = base64.b64encode(hashlib.sha256(content).digest()).decode()
         headers = {
             "Content-Disposition": f'attachment; filename="{feed_index}.{fmt}"',
             "Repr-Digest": f"sha-256=:{digest}:",
         }
         return Reply(200, content, content_type, headers)
+
+    def api_redownload_feed(self, feed_id):
+        return json_reply(
+            200, self.server.state.feed(*self._basic_auth(), feed_id, acknowledged=True)
+        )
+
+    def api_redownload(self, feed_index, fmt):
+        return self.api_download(feed_index, fmt, redownload=True)
 
     # --- admin --------------------------------------------------------------------------
 

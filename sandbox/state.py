@@ -39,7 +39,7 @@ import uuid
 EXAMPLE_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_example.json")
 CONSENT_STATUSES = ("allowed", "denied", "pending", "cancelled")
 CODE_TTL = 600
-CONTENT_TYPES = {"cod": "application/vnd.coda", "pdf": "application/pdf"}
+CONTENT_TYPES = {"cod": "application/vnd.coda", "pdf": "application/pdf", "xml": "application/xml"}
 MIN_PASSWORD_LENGTH = 8
 # Cheap on purpose: every delivery call verifies a hash, and this is a test double.
 _HASH_ROUNDS = 1000
@@ -210,6 +210,7 @@ class State:
                     "metadata": dict(doc.get("metadata") or {}),
                     "cod": _base64(doc.get("cod"), f"cod of {feed_index}"),
                     "pdf": _base64(doc.get("pdf"), f"pdf of {feed_index}"),
+                    "xml": _base64(doc.get("xml"), f"xml of {feed_index}"),
                     "acknowledged": False,
                 }
             )
@@ -533,7 +534,7 @@ class State:
             return {
                 "id": conn["id"],
                 "fetch_delay": 7200,
-                "allowed_formats": {"coda": ["cod", "pdf"]},
+                "allowed_formats": {"coda": ["cod", "pdf", "xml"]},
                 "feed_clients": [
                     {
                         "id": company["feed_client_id"],
@@ -549,7 +550,9 @@ class State:
         if feed_id != company["feed_client_id"]:
             raise ApiError(404, "notFound", f"No feed {feed_id} for these credentials.")
 
-    def feed(self, username, password, feed_id):
+    def feed(self, username, password, feed_id, acknowledged=False):
+        """The entries not acknowledged yet; with ``acknowledged``, those acknowledged (the
+        re-delivery feed). Delivery order either way."""
         with self._lock:
             _conn, company = self._delivery(username, password)
             self._own_feed(company, feed_id)
@@ -558,17 +561,20 @@ class State:
                 "feed_entries": [
                     {key: doc[key] for key in ("feed_index", "document_model", "metadata")}
                     for doc in company["documents"]
-                    if not doc["acknowledged"]
+                    if doc["acknowledged"] == acknowledged
                 ],
             }
 
-    def download(self, username, password, feed_index, fmt):
-        """The bytes and content type of one format of one of the company's documents."""
+    def download(self, username, password, feed_index, fmt, redownload=False):
+        """The bytes and content type of one format of one of the company's documents;
+        ``redownload`` serves acknowledged documents only."""
         with self._lock:
             _conn, company = self._delivery(username, password)
             doc = next((d for d in company["documents"] if d["feed_index"] == feed_index), None)
             if doc is None:
                 raise ApiError(404, "notFound", f"No document {feed_index}.")
+            if redownload and not doc["acknowledged"]:
+                raise ApiError(404, "notFound", f"No acknowledged document {feed_index}.")
             if fmt not in CONTENT_TYPES or not doc.get(fmt):
                 raise ApiError(404, "formatNotAvailable", f"Document {feed_index} has no {fmt}.")
             return base64.b64decode(doc[fmt]), CONTENT_TYPES[fmt]

@@ -125,28 +125,20 @@ class RunningSandbox:
     def advance_clock(self, seconds):
         self._admin("POST", "clock", {"advance_seconds": seconds})
 
-    def add_fault(
-        self,
-        kind,
-        *,
-        method="*",
-        path="/",
-        path_regex=None,
-        count=1,
-        status=503,
-        retry_after=1,
-        delay=1.0,
-    ):
-        """Queues a fault (see sandbox/faults.py); returns the faults still queued."""
+    def add_fault(self, kind, *, method="*", path="/", path_regex=None, count=1, **options):
+        """Queues a fault; returns the faults still queued.
+
+        ``options`` are the kind's other fields (sandbox/faults.py): ``status``,
+        ``retry_after``, ``delay``, ``when``, ``location``, ``size``, ``announce``,
+        ``variant``; those not given keep the sandbox's defaults.
+        """
         spec = {
             "kind": kind,
             "method": method,
             "path": path,
             "path_regex": path_regex,
             "count": count,
-            "status": status,
-            "retry_after": retry_after,
-            "delay": delay,
+            **options,
         }
         return self._admin("POST", "faults", spec)["faults"]
 

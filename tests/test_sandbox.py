@@ -7,12 +7,14 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
 
+from ..sandbox import faults
 from ..sandbox.state import EXAMPLE_SEED, read_seed
 from ..sandbox.testing import MyCodaBoxRefused, SandboxAdminError, running_sandbox
 
@@ -490,6 +492,204 @@ def test_duplicate_entry_fault(sandbox):
         *(d["feed_index"] for d in DOCS_A),
     ]
     assert len(api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]) == 2
+
+
+def test_every_fault_kind_is_documented():
+    for kind in faults.KINDS:
+        assert f"``{kind}``" in faults.__doc__
+
+
+def test_admin_refuses_bad_new_faults(sandbox):
+    for kind, options in (
+        ("redirect", {}),  # no location
+        ("redirect", {"location": "http://127.0.0.1:9/", "status": 302}),
+        ("slow", {"when": "later"}),
+        ("malformed_entry", {"variant": "broken"}),
+        ("oversize", {"announce": "yes"}),
+        ("oversize", {"size": -1}),
+    ):
+        with pytest.raises(SandboxAdminError):
+            sandbox.add_fault(kind, **options)
+    assert sandbox.state()["faults"] == []
+
+
+def test_redirect_fault_is_not_carried_out(sandbox):
+    connect(sandbox)
+    sandbox.add_fault("redirect", path="/v2/connect/connections/", location="http://elsewhere/x")
+    payload = {"office_vat": OFFICE, "company_vat": COMPANY_B, "office_password": OFFICE_PASSWORD}
+    answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload, allow_redirects=False)
+    assert (answer.status_code, answer.headers["Location"]) == (307, "http://elsewhere/x")
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    assert not company["connected"]
+    sandbox.add_fault("redirect", path="/v2/connect/consents/", status=308, location="/v2/")
+    assert api(sandbox, "GET", "/v2/connect/consents/x/", allow_redirects=False).status_code == 308
+
+
+def test_oversize_fault_is_generated_lazily(sandbox):
+    sandbox.add_fault("oversize", path="/v2/connect/consents/", size=2**40)  # 1 TiB
+    with api(sandbox, "GET", "/v2/connect/consents/x/", stream=True) as answer:
+        assert answer.status_code == 200
+        assert answer.headers["Content-Length"] == str(2**40)
+        assert len(answer.raw.read(1000)) == 1000
+    [entry] = sandbox.request_log()
+    assert (entry["status"], entry["fault"]) == (200, "oversize")
+    assert 1000 <= entry["sent"] < 2**30
+    sandbox.add_fault("oversize", path="/v2/connect/consents/", size=200_000, announce=False)
+    answer = api(sandbox, "GET", "/v2/connect/consents/x/")
+    assert "Content-Length" not in answer.headers
+    assert len(answer.content) == 200_000
+
+
+def test_drip_fault_sends_one_byte_at_a_time(sandbox):
+    sandbox.add_fault("drip", path="/v2/connect/consents/", delay=0.1)
+    started = time.monotonic()
+    with api(sandbox, "GET", "/v2/connect/consents/x/", stream=True) as answer:
+        assert answer.status_code == 404  # carried out: the real answer, slowly
+        announced = int(answer.headers["Content-Length"])
+        assert [len(answer.raw.read(1)) for _ in range(4)] == [1, 1, 1, 1]
+        assert time.monotonic() - started >= 0.35
+    assert announced > 4
+    assert sandbox.request_log()[0]["sent"] < announced
+
+
+def test_lost_answer_fault_carries_out_the_request(sandbox):
+    answer = connect(sandbox)
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    sandbox.add_fault("lost_answer", method="PUT", path="/v2/delivery/feed/")
+    with pytest.raises(requests.ConnectionError):
+        api(
+            sandbox,
+            "PUT",
+            feed,
+            auth=credentials(answer),
+            json={"feed_offset": DOCS_A[0]["feed_index"]},
+        )
+    [entry] = sandbox.request_log("PUT")
+    assert (entry["status"], entry["fault"]) == (None, "lost_answer")
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_A)
+    assert company["acknowledged_offset"] == DOCS_A[0]["feed_index"]
+
+
+def test_slow_after_holds_the_answer_of_a_request_carried_out(sandbox):
+    answer = connect(sandbox)
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    sandbox.add_fault("slow", method="PUT", path="/v2/delivery/feed/", delay=1.0, when="after")
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        requests.put(
+            f"{sandbox.url}{feed}",
+            headers={"X-Software-Company": sandbox.software_id},
+            auth=credentials(answer),
+            json={"feed_offset": DOCS_A[0]["feed_index"]},
+            timeout=(2, 0.3),
+        )
+    # While the sandbox still holds the answer, the acknowledgement is applied and logged.
+    state = sandbox.state()
+    assert time.monotonic() - started < 1.0
+    company = next(c for c in state["companies"] if c["vat"] == COMPANY_A)
+    assert company["acknowledged_offset"] == DOCS_A[0]["feed_index"]
+    assert [(e["status"], e["fault"]) for e in state["requests"] if e["method"] == "PUT"] == [
+        (204, "slow")
+    ]
+
+
+def test_slow_before_is_not_carried_out_yet(sandbox):
+    answer = connect(sandbox)
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    sandbox.add_fault("slow", method="PUT", path="/v2/delivery/feed/", delay=1.0)
+    with pytest.raises(requests.ReadTimeout):
+        requests.put(
+            f"{sandbox.url}{feed}",
+            headers={"X-Software-Company": sandbox.software_id},
+            auth=credentials(answer),
+            json={"feed_offset": DOCS_A[0]["feed_index"]},
+            timeout=(2, 0.3),
+        )
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_A)
+    assert company["acknowledged_offset"] is None
+
+
+@pytest.mark.parametrize(
+    "variant", ["metadata_text", "no_document_model", "no_feed_index", "not_an_object"]
+)
+def test_malformed_entry_fault(sandbox, variant):
+    answer = connect(sandbox)
+    feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
+    sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant=variant)
+    first, second = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
+    original = {key: DOCS_A[0][key] for key in ("feed_index", "document_model", "metadata")}
+    expected = {
+        "metadata_text": {**original, "metadata": json.dumps(DOCS_A[0]["metadata"])},
+        "no_document_model": {k: v for k, v in original.items() if k != "document_model"},
+        "no_feed_index": {k: v for k, v in original.items() if k != "feed_index"},
+    }.get(variant)
+    if variant == "not_an_object":
+        assert json.loads(first) == original
+    else:
+        assert first == expected
+    assert second["feed_index"] == DOCS_A[1]["feed_index"]
+    sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant="not_a_list")
+    listing = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
+    assert sorted(listing) == sorted(d["feed_index"] for d in DOCS_A)
+
+
+def test_html_and_empty_faults(sandbox):
+    answer = connect(sandbox)
+    cod = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/"
+    sandbox.add_fault("html", path="/v2/delivery/download/", path_regex="/cod/$", count=2)
+    for _ in range(2):
+        page = api(sandbox, "GET", cod, auth=credentials(answer))
+        assert page.status_code == 200
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert "Sign in to MyCodaBox" in page.text
+    sandbox.add_fault("empty", path=cod)
+    empty = api(sandbox, "GET", cod, auth=credentials(answer))
+    assert (empty.status_code, empty.content) == (200, b"")
+    assert empty.headers["Content-Type"] == "application/vnd.coda"
+    assert "Repr-Digest" not in empty.headers
+    assert api(sandbox, "GET", cod, auth=credentials(answer)).content == base64.b64decode(
+        DOCS_A[0]["cod"]
+    )
+
+
+def test_redownload_routes(sandbox):
+    answer = connect(sandbox)
+    auth = credentials(answer)
+    feed_id = answer["feed_client_id"]
+    again = f"/v2/delivery/redownload-feed/{feed_id}/"
+    first = DOCS_A[0]["feed_index"]
+    assert api(sandbox, "GET", again, auth=auth).json() == {"id": feed_id, "feed_entries": []}
+    early = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
+    assert (early.status_code, early.json()["code"]) == (404, "notFound")
+    payload = {"feed_offset": first}
+    assert api(sandbox, "PUT", f"/v2/delivery/feed/{feed_id}/", auth=auth, json=payload).ok
+    listing = api(sandbox, "GET", again, auth=auth).json()["feed_entries"]
+    assert listing == [{k: DOCS_A[0][k] for k in ("feed_index", "document_model", "metadata")}]
+    cod = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
+    assert cod.content == base64.b64decode(DOCS_A[0]["cod"])
+    assert cod.headers["Content-Type"] == "application/vnd.coda"
+    xml = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/xml/", auth=auth)
+    assert (xml.status_code, xml.json()["code"]) == (404, "formatNotAvailable")
+    unknown = api(sandbox, "GET", "/v2/delivery/redownload/nope/cod/", auth=auth)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    stranger = api(
+        sandbox, "GET", f"/v2/delivery/redownload-feed/{other['feed_client_id']}/", auth=auth
+    )
+    assert stranger.status_code == 404
+    assert api(sandbox, "GET", again).status_code == 401
+
+
+def test_xml_documents(sandbox):
+    answer = connect(sandbox)
+    xml = b"<?xml version='1.0'?><statement/>"
+    [index] = sandbox.add_documents(
+        COMPANY_A, [{"cod": DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}]
+    )
+    got = api(sandbox, "GET", f"/v2/delivery/download/{index}/xml/", auth=credentials(answer))
+    assert (got.content, got.headers["Content-Type"]) == (xml, "application/xml")
+    with pytest.raises(SandboxAdminError, match="base64"):
+        sandbox.add_documents(COMPANY_A, [{"cod": DOCS_A[0]["cod"], "xml": "<not base64>"}])
 
 
 # --- persistence and command line --------------------------------------------------------
