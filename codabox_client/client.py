@@ -4,11 +4,20 @@ Pure Python (requests only), so that it is tested against the sandbox over real 
 without Odoo. Every call returns validated data or raises ONE ``CodaboxError`` subclass.
 
 Retries: idempotent calls (GET, PUT acknowledge, DELETE) are retried on connection errors,
-timeouts, answers cut short or failing their digest, 5xx and 429, at most ``max_retries``
-times, after ``uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))`` seconds (full
-jitter) or after the Retry-After of a 429 (capped by ``max_backoff``). POST calls (token,
-connections, password) may change something at CodaBox: they are retried only when the
-connection could not even be opened.
+timeouts, answers cut short, failing their digest or not valid JSON, 5xx and 429, at most
+``max_retries`` times, after ``uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))``
+seconds (full jitter) or after the Retry-After of a 429 (capped by ``max_backoff``). POST
+calls (token, connections, password) may change something at CodaBox: they are retried only
+when the connection could not even be opened.
+
+Limits: ``timeout`` is per socket operation (connect, each read); ``deadline`` bounds a whole
+call (every attempt, backoff and body read included): a server that drips its body one byte
+at a time fails at the deadline (a watchdog shuts the socket), and no backoff sleeps past it
+(the last error is raised instead, saying so). Until the headers are in, the socket timeouts
+are clipped to the time left: each read ends by the deadline.
+Bodies are read streamed and capped: ``max_body_bytes`` for downloads, ``max_json_bytes``
+for every other answer; a larger answer is refused without being read whole. Redirects are
+never followed: the body of a 307/308 would carry the office password to another host.
 
 Secrets (passwords, the office password, authorization codes, delivery credentials) never
 reach a log record, an exception text or a repr: logs carry method, path, status and
@@ -21,6 +30,8 @@ import hashlib
 import json
 import logging
 import random
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -46,9 +57,14 @@ from .exceptions import (
 _logger = logging.getLogger(__name__)
 
 CONSENT_STATUSES = ("allowed", "denied", "pending", "cancelled")
-FORMATS = ("cod", "pdf")
+FORMATS = ("cod", "pdf", "xml")
+MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_JSON_BYTES = 4 * 1024 * 1024
+DEADLINE = 120
 _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 _DETAIL_MAX = 300
+_CHUNK = 16384
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a text", bool: "a boolean"}
 
 
 @dataclass(frozen=True)
@@ -64,11 +80,37 @@ class Connection:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """A delivered document not yet acknowledged."""
+    """A delivered document, as a feed lists it.
+
+    ``problem`` is None for a readable entry. For an entry CodaBox listed but that cannot be
+    read, it says what is wrong (English) and ``raw`` holds the entry as received (the dict,
+    or the JSON text of what is not an object): the caller records it as failed and goes on.
+    An entry without a usable ``feed_index`` (missing, not a text, blank) gets
+    ``"unreadable-" + sha1(canonical JSON).hexdigest()`` (``json.dumps(entry, sort_keys=True,
+    separators=(",", ":"))``), the same each time CodaBox lists it again. An unreadable
+    ``document_model`` becomes "", unreadable ``metadata`` {} (null metadata is {}, no problem).
+    """
 
     feed_index: str
     document_model: str
     metadata: dict
+    problem: str | None = None
+    raw: dict | str | None = None
+
+
+@dataclass
+class _Answer:
+    """An answer read whole (within the size cap): what the client looks at."""
+
+    status_code: int
+    reason: str
+    headers: dict
+    content: bytes
+    data: object = None  # the parsed JSON, when the call asked for it
+
+    @property
+    def ok(self):
+        return self.status_code < 400
 
 
 class _Damaged(Exception):
@@ -115,6 +157,111 @@ def _sha256_digest(header):
     return None
 
 
+def _canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _json_type(value):
+    if value is None:
+        return "null"
+    return _JSON_TYPES.get(type(value), "a number")
+
+
+def _feed_entry(entry):
+    """One listed entry as a FeedEntry, its problems named rather than raised."""
+    if not isinstance(entry, dict):
+        text = _canonical_json(entry)
+        return FeedEntry(
+            _unreadable_index(text),
+            "",
+            {},
+            problem=f"the entry is {_json_type(entry)}, not an object",
+            raw=text,
+        )
+    problems = []
+    feed_index = entry.get("feed_index")
+    if not isinstance(feed_index, str) or not feed_index.strip():
+        problems.append(
+            "feed_index is missing"
+            if feed_index is None
+            else f"feed_index is {_json_type(feed_index)}, not a non-empty text"
+        )
+        feed_index = _unreadable_index(_canonical_json(entry))
+    model = entry.get("document_model")
+    if not isinstance(model, str) or not model.strip():
+        problems.append(
+            "document_model is missing"
+            if model is None
+            else f"document_model is {_json_type(model)}, not a non-empty text"
+        )
+        model = ""
+    metadata = entry.get("metadata")
+    if metadata is None:
+        metadata = {}
+    elif not isinstance(metadata, dict):
+        problems.append(f"metadata is {_json_type(metadata)}, not an object")
+        metadata = {}
+    if not problems:
+        return FeedEntry(feed_index, model, metadata)
+    return FeedEntry(feed_index, model, metadata, problem="; ".join(problems), raw=entry)
+
+
+def _unreadable_index(canonical):
+    digest = hashlib.sha1(canonical.encode(), usedforsecurity=False).hexdigest()
+    return f"unreadable-{digest}"
+
+
+def _size(count):
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit} ({count} bytes)"
+    return f"{count} bytes"
+
+
+def _timed_out(exc):
+    return isinstance(exc, requests.Timeout) or isinstance(_cause(exc), ReadTimeoutError)
+
+
+class _Watchdog:
+    """Shuts an answer's socket down at the deadline.
+
+    A socket timeout bounds each read, not the body: a server sending one byte every few
+    seconds never trips it. The shutdown wakes the read blocked in another thread.
+    """
+
+    def __init__(self, sock, seconds):
+        self._sock = sock
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    @classmethod
+    def start(cls, response, end):
+        """None when there is no deadline or no socket to watch (then reads are checked)."""
+        sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+        if end is None or sock is None:
+            return None
+        return cls(sock, max(0.0, end - time.monotonic()))
+
+    def _fire(self):
+        with self._lock:
+            if self._stopped:
+                return
+            self.fired = True
+            try:
+                self._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        with self._lock:
+            self._stopped = True
+        self._timer.cancel()
+
+
 def _cause(exc):
     """The urllib3 error under a requests exception (MaxRetryError unwrapped)."""
     reason = exc.args[0] if exc.args else None
@@ -149,7 +296,14 @@ class CodaboxClient:
         backoff=0.5,
         max_backoff=30,
         session: requests.Session | None = None,
+        deadline: float | None = DEADLINE,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_json_bytes: int = MAX_JSON_BYTES,
     ):
+        if deadline is not None and deadline <= 0:
+            raise ValueError("deadline must be positive (or None for none)")
+        if max_body_bytes < 1 or max_json_bytes < 1:
+            raise ValueError("max_body_bytes and max_json_bytes must be positive")
         self.api_url = _root(api_url)
         self.software_id = software_id
         self._credentials = tuple(credentials) if credentials else None
@@ -158,6 +312,9 @@ class CodaboxClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self.session = session or requests.Session()
+        self.deadline = deadline
+        self.max_body_bytes = max_body_bytes
+        self.max_json_bytes = max_json_bytes
         self._host = urlsplit(self.api_url).netloc.rpartition("@")[2]
 
     def __repr__(self):
@@ -257,40 +414,34 @@ class CodaboxClient:
         return data
 
     def feed(self, feed_id) -> list[FeedEntry]:
-        """The documents delivered and not yet acknowledged, in delivery order."""
-        data = self._json(
-            "GET",
-            f"v2/delivery/feed/{quote(feed_id, safe='')}/",
-            auth=True,
-            required=("feed_entries",),
+        """The documents delivered and not yet acknowledged, in delivery order.
+
+        An entry that cannot be read does not stop the others: it comes with ``problem`` set
+        (see FeedEntry). Only a listing that is not a list raises."""
+        return self._listing(f"v2/delivery/feed/{quote(feed_id, safe='')}/", f"feed {feed_id}")
+
+    def redownload_feed(self, feed_id) -> list[FeedEntry]:
+        """The documents of the feed already acknowledged, for delivering them again; like
+        ``feed()``."""
+        return self._listing(
+            f"v2/delivery/redownload-feed/{quote(feed_id, safe='')}/",
+            f"the acknowledged documents of feed {feed_id}",
         )
-        entries = data["feed_entries"]
-        if not isinstance(entries, list) or not all(
-            isinstance(entry, dict)
-            and isinstance(entry.get("feed_index"), str)
-            and isinstance(entry.get("document_model"), str)
-            and isinstance(entry.get("metadata", {}), dict)
-            for entry in entries
-        ):
-            raise CodaboxProtocolError(
-                f"CodaBox's listing of feed {feed_id} has malformed entries."
-            )
-        return [
-            FeedEntry(entry["feed_index"], entry["document_model"], entry.get("metadata") or {})
-            for entry in entries
-        ]
 
     def download(self, feed_index, fmt) -> bytes:
-        """One format (``cod`` or ``pdf``) of a document; b"" when it has none."""
-        if fmt not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
-        path = f"v2/delivery/download/{quote(feed_index, safe='')}/{fmt}/"
-        response = self._call("GET", path, auth=True, accept=(404,))
-        if response.status_code == 404:
-            if self._error_fields(response, ())[0] == "notFound":
-                raise CodaboxProtocolError(f"CodaBox knows no document {feed_index}.", status=404)
-            return b""
-        return response.content
+        """One format (``cod``, ``pdf`` or ``xml``) of a document; b"" when it has none."""
+        return self._file(
+            "v2/delivery/download", feed_index, fmt, f"CodaBox knows no document {feed_index}."
+        )
+
+    def redownload(self, feed_index, fmt) -> bytes:
+        """One format of an acknowledged document, again; b"" when it has none."""
+        return self._file(
+            "v2/delivery/redownload",
+            feed_index,
+            fmt,
+            f"CodaBox has no acknowledged document {feed_index} to deliver again.",
+        )
 
     def acknowledge(self, feed_id, feed_index):
         """Marks everything up to and including ``feed_index`` as safely stored."""
@@ -302,6 +453,33 @@ class CodaboxClient:
         )
 
     # --- answers and errors -------------------------------------------------------------
+
+    def _listing(self, path, what):
+        data = self._json("GET", path, auth=True, required=("feed_entries",))
+        entries = data["feed_entries"]
+        if not isinstance(entries, list):
+            raise CodaboxProtocolError(f"CodaBox's listing of {what} is not a list of entries.")
+        listed = [_feed_entry(entry) for entry in entries]
+        for entry in listed:
+            if entry.problem:
+                _logger.warning(
+                    "CodaBox listed an unreadable entry %s in %s: %s",
+                    entry.feed_index,
+                    what,
+                    entry.problem,
+                )
+        return listed
+
+    def _file(self, prefix, feed_index, fmt, unknown):
+        if fmt not in FORMATS:
+            raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+        path = f"{prefix}/{quote(feed_index, safe='')}/{fmt}/"
+        response = self._call("GET", path, auth=True, accept=(404,), limit=self.max_body_bytes)
+        if response.status_code == 404:
+            if self._error_fields(response, ())[0] == "notFound":
+                raise CodaboxProtocolError(unknown, status=404)
+            return b""
+        return response.content
 
     @staticmethod
     def _connect_errors(office_vat=None, company_vat=None):
@@ -342,14 +520,8 @@ class CodaboxClient:
         return Connection(**values)
 
     def _json(self, method, path, *, required=(), **kwargs):
-        response = self._call(method, path, **kwargs)
-        try:
-            data = json.loads(response.content)
-        except ValueError:
-            raise CodaboxProtocolError(
-                f"CodaBox's answer to {method} {path} is not valid JSON.",
-                status=response.status_code,
-            ) from None
+        response = self._call(method, path, parse_json=True, **kwargs)
+        data = response.data
         missing = [key for key in required if not isinstance(data, dict) or key not in data]
         if missing:
             raise CodaboxProtocolError(
@@ -358,13 +530,36 @@ class CodaboxClient:
             )
         return data
 
-    def _call(self, method, path, *, payload=None, auth=False, secrets=(), errors=None, accept=()):
-        """A 2xx answer (or one with a status in ``accept``), or the exception it means."""
+    def _call(
+        self,
+        method,
+        path,
+        *,
+        payload=None,
+        auth=False,
+        secrets=(),
+        errors=None,
+        accept=(),
+        limit=None,
+        parse_json=False,
+    ):
+        """A 2xx answer (or one with a status in ``accept``), or the exception it means.
+
+        ``limit`` caps the body (default ``max_json_bytes``); with ``parse_json`` a 2xx
+        answer's JSON is in ``.data`` (an answer that is not JSON is retried as damaged)."""
         if auth:
             if self._credentials is None:
                 raise ValueError("delivery calls need the client's credentials")
             secrets = (*secrets, *self._credentials)
-        response = self._send(method, path, payload, self._credentials if auth else None, secrets)
+        response = self._send(
+            method,
+            path,
+            payload,
+            self._credentials if auth else None,
+            secrets,
+            limit=limit or self.max_json_bytes,
+            parse_json=parse_json,
+        )
         if response.ok or response.status_code in accept:
             return response
         raise self._refusal(response, method, path, secrets, errors or {})
@@ -410,52 +605,56 @@ class CodaboxClient:
 
     # --- transport ----------------------------------------------------------------------
 
-    def _send(self, method, path, payload, credentials, secrets):
+    def _send(self, method, path, payload, credentials, secrets, *, limit, parse_json):
         """The answer of the last attempt, after retries; transport failures raised."""
         url = f"{self.api_url}/{path}"
         headers = {"X-Software-Company": self.software_id, "Accept": "application/json"}
+        end = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
         while True:
             attempt += 1
-            retry_left = attempt <= self.max_retries
+            cause = None
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    json=payload,
-                    headers=headers,
-                    auth=credentials,
-                    timeout=self.timeout,
+                answer = self._attempt(
+                    method, url, path, payload, headers, credentials, limit, end, parse_json
                 )
-                self._check_body(response, method, path)
             except requests.RequestException as exc:
-                error = self._transport_error(exc, method, path)
                 _logger.debug(
                     "CodaBox %s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt
                 )
-                if not (retry_left and (method in _IDEMPOTENT or _not_sent(exc))):
-                    raise error from exc
+                if end is not None and _timed_out(exc) and time.monotonic() >= end:
+                    raise self._late(method, path) from None
+                error, cause = self._transport_error(exc, method, path), exc
+                retryable = method in _IDEMPOTENT or _not_sent(exc)
                 reason, wait = type(exc).__name__, self._backoff(attempt)
             except _Damaged as exc:
-                if not (retry_left and method in _IDEMPOTENT):
-                    raise exc.error from None
+                error, retryable = exc.error, method in _IDEMPOTENT
                 reason, wait = "damaged answer", self._backoff(attempt)
             else:
-                status = response.status_code
+                status = answer.status_code
                 _logger.debug(
                     "CodaBox %s %s -> HTTP %s (attempt %d)", method, path, status, attempt
                 )
                 if status != 429 and status < 500:
-                    return response
-                if not (retry_left and method in _IDEMPOTENT):
-                    raise self._overload(response, method, path, attempt, secrets)
-                retry_after = _retry_after(response) if status == 429 else None
+                    return answer
+                error = self._overload(answer, method, path, attempt, secrets)
+                retryable = method in _IDEMPOTENT
+                retry_after = error.retry_after if status == 429 else None
                 wait = (
                     self._backoff(attempt)
                     if retry_after is None
                     else min(retry_after, self.max_backoff)
                 )
                 reason = f"HTTP {status}"
+            if not (retryable and attempt <= self.max_retries):
+                raise error from cause
+            if end is not None and time.monotonic() + wait >= end:
+                error.message += (
+                    f" No time was left for another attempt within the {self.deadline:g} s "
+                    "that a call may take."
+                )
+                error.args = (error.message,)
+                raise error from cause
             _logger.warning(
                 "CodaBox %s %s failed (%s), attempt %d of %d: retrying in %.2f s",
                 method,
@@ -466,6 +665,97 @@ class CodaboxClient:
                 wait,
             )
             time.sleep(wait)
+
+    def _attempt(self, method, url, path, payload, headers, credentials, limit, end, parse_json):
+        """One request, its body read within ``limit`` and the deadline."""
+        timeout = self.timeout
+        if end is not None:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise self._late(method, path)
+            timeout = (min(timeout[0], left), min(timeout[1], left))
+        response = self.session.request(
+            method,
+            url,
+            json=payload,
+            headers=headers,
+            auth=credentials,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+        try:
+            if 300 <= response.status_code < 400:
+                raise self._redirected(response, method, path)
+            content = self._read(response, method, path, limit, end)
+        finally:
+            response.close()
+        answer = _Answer(response.status_code, response.reason or "", response.headers, content)
+        self._check_body(answer, method, path)
+        if parse_json and 200 <= answer.status_code < 300:
+            try:
+                answer.data = json.loads(content)
+            except ValueError:
+                raise _Damaged(
+                    CodaboxProtocolError(
+                        f"CodaBox's answer to {method} {path} is not valid JSON.",
+                        status=answer.status_code,
+                    )
+                ) from None
+        return answer
+
+    def _read(self, response, method, path, limit, end):
+        """The body, streamed: refused past ``limit`` bytes, cut at the deadline."""
+        announced = response.headers.get("Content-Length", "")
+        identity = response.headers.get("Content-Encoding", "identity") == "identity"
+        if identity and announced.isdigit() and int(announced) > limit:
+            raise self._too_large(
+                method, path, limit, f" (it announced {int(announced)} bytes): it was not read"
+            )
+        watchdog = _Watchdog.start(response, end)
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                body += chunk
+                if len(body) > limit:
+                    raise self._too_large(method, path, limit, ": the client stopped reading it")
+                if end is not None and time.monotonic() >= end:
+                    raise self._late(method, path)
+        except requests.RequestException:
+            if watchdog is not None and watchdog.fired:
+                raise self._late(method, path) from None
+            raise
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+        if watchdog is not None and watchdog.fired:
+            raise self._late(method, path)
+        return bytes(body)
+
+    def _late(self, method, path):
+        return CodaboxUnreachable(
+            f"CodaBox at {self._host} did not finish its answer within {self.deadline:g} s "
+            f"({method} {path}, attempts and waits included)."
+        )
+
+    @staticmethod
+    def _too_large(method, path, limit, announced):
+        return CodaboxProtocolError(
+            f"CodaBox's answer to {method} {path} is larger than the {_size(limit)} the client "
+            f"accepts{announced}."
+        )
+
+    @staticmethod
+    def _redirected(response, method, path):
+        status = response.status_code
+        target = urlsplit(response.headers.get("Location") or "").netloc.rpartition("@")[2]
+        where = f" to {target}" if target else ""
+        return CodaboxProtocolError(
+            f"CodaBox redirected {method} {path}{where} (HTTP {status}). The client follows "
+            "no redirect (the request, with its credentials, would go to another address): "
+            "nothing was sent there.",
+            status=status,
+        )
 
     def _backoff(self, attempt):
         return random.uniform(0, min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))

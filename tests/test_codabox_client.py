@@ -5,8 +5,12 @@ request log, never with a clock.
 """
 
 import base64
+import hashlib
+import json
 import logging
 import socket
+import threading
+import time
 import traceback
 from urllib.parse import parse_qs, urlsplit
 
@@ -43,6 +47,8 @@ REDIRECT = "https://odoo.example/codabox/connect/callback"
 DOCS_A = next(c for c in SEED["companies"] if c["vat"] == COMPANY_A)["documents"]
 FEED = "/v2/delivery/feed/"
 DOWNLOAD = "/v2/delivery/download/"
+REDOWNLOAD = "/v2/delivery/redownload/"
+MiB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +60,52 @@ def sandbox():
 @pytest.fixture(autouse=True)
 def _fresh_sandbox(sandbox):
     sandbox.reset()
+
+
+class Listener:
+    """A second server on 127.0.0.1 that records every connection and byte reaching it (and
+    answers ``{}``, so that a client that follows a redirect there gets an answer)."""
+
+    def __init__(self):
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self._server.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        self.connections = 0
+        self.received = b""
+        self._running = True
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while self._running:
+            try:
+                conn, _address = self._server.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(0.3)
+                try:
+                    while chunk := conn.recv(65536):
+                        self.received += chunk
+                except TimeoutError:
+                    pass
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+                )
+
+    def close(self):
+        self._running = False
+        self._thread.join()
+        self._server.close()
+
+
+@pytest.fixture
+def listener():
+    running = Listener()
+    yield running
+    running.close()
 
 
 def make_client(sandbox, credentials=None, **options):
@@ -287,8 +339,9 @@ def test_feed_download_acknowledge(sandbox):
     assert client.download(second.feed_index, "pdf") == b""
     with pytest.raises(CodaboxProtocolError, match="no document"):
         client.download("00000000-0000-0000-0000-000000000000", "cod")
-    with pytest.raises(ValueError):
-        client.download(first.feed_index, "xml")
+    assert client.download(first.feed_index, "xml") == b""  # a format it does not have
+    with pytest.raises(ValueError, match="cod, pdf, xml"):
+        client.download(first.feed_index, "txt")
 
     client.acknowledge(feed_id, first.feed_index)
     assert client.feed(feed_id) == [second]
@@ -402,9 +455,10 @@ def test_server_error_on_post_is_not_retried(sandbox):
 
 
 def test_rate_limit_on_post_is_not_retried(sandbox):
-    sandbox.add_fault("rate_limit", method="POST", path="/v2/connect/password/", retry_after=1)
-    with pytest.raises(CodaboxRateLimited):
+    sandbox.add_fault("rate_limit", method="POST", path="/v2/connect/password/", retry_after=42)
+    with pytest.raises(CodaboxRateLimited, match="Retry after 42 s") as failed:
         make_client(sandbox).change_password(OFFICE, OFFICE_PASSWORD, "New-office-Pw-0001")
+    assert failed.value.retry_after == 42
     assert len(sandbox.request_log("POST", "/v2/connect/password/")) == 1
 
 
@@ -433,12 +487,31 @@ def test_truncated_listing_is_retried(sandbox):
     assert len(sandbox.request_log("GET", FEED)) == 2
 
 
-def test_corrupt_json_is_a_protocol_error(sandbox):
+def test_corrupt_json_is_retried(sandbox):
     connection = connect_first(sandbox)
     sandbox.add_fault("corrupt", method="GET", path=FEED)
+    assert len(delivery(sandbox, connection).feed(connection.feed_client_id)) == 2
+    assert [entry["fault"] for entry in sandbox.request_log("GET", FEED)] == ["corrupt", None]
+    sandbox.add_fault("corrupt", method="GET", path="/v2/connect/consents/", count=2)
+    assert make_client(sandbox).consent_status(connection.consent_id) == "allowed"
+    assert len(sandbox.request_log("GET", "/v2/connect/consents/")) == 3
+
+
+def test_corrupt_json_exhausts_the_retries(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("corrupt", method="GET", path=FEED, count=3)
+    with pytest.raises(CodaboxProtocolError, match="not valid JSON") as failed:
+        delivery(sandbox, connection, max_retries=2).feed(connection.feed_client_id)
+    assert failed.value.status == 200
+    assert len(sandbox.request_log("GET", FEED)) == 3
+
+
+def test_corrupt_json_on_post_is_not_retried(sandbox):
+    connect_first(sandbox)
+    sandbox.add_fault("corrupt", method="POST", path="/v2/connect/connections/")
     with pytest.raises(CodaboxProtocolError, match="not valid JSON"):
-        delivery(sandbox, connection).feed(connection.feed_client_id)
-    assert len(sandbox.request_log("GET", FEED)) == 1
+        make_client(sandbox).connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD)
+    assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
 
 
 def test_duplicate_feed_entry_is_visible(sandbox):
@@ -480,6 +553,266 @@ def test_nobody_listening(caplog):
     assert "POST v2/connect/connections/ failed (ConnectionError), attempt 1 of 2" in caplog.text
 
 
+def test_limits_have_safe_defaults(sandbox):
+    client = CodaboxClient(sandbox.url, sandbox.software_id)
+    assert client.deadline == 120
+    assert client.max_body_bytes == 64 * MiB
+    assert client.max_json_bytes == 4 * MiB
+
+
+# --- redirects --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_redirect_of_a_post_is_not_followed(sandbox, listener, status):
+    connect_first(sandbox)
+    path = "/v2/connect/connections/"
+    sandbox.add_fault("redirect", method="POST", path=path, status=status, location=listener.url)
+    with pytest.raises(CodaboxError) as failed:
+        make_client(sandbox).connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD)
+    assert (listener.connections, listener.received) == (0, b"")  # the office password stayed
+    assert isinstance(failed.value, CodaboxProtocolError)
+    target = urlsplit(listener.url).netloc
+    assert f"redirected POST v2/connect/connections/ to {target} (HTTP {status})" in str(
+        failed.value
+    )
+    assert failed.value.status == status
+    assert OFFICE_PASSWORD not in str(failed.value)
+    assert len(sandbox.request_log("POST", path)) == 1  # not retried
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    assert not company["connected"]
+
+
+def test_redirect_of_a_get_is_not_followed_nor_retried(sandbox, listener):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("redirect", method="GET", path=FEED, status=308, location=listener.url)
+    with pytest.raises(CodaboxError) as failed:
+        delivery(sandbox, connection).feed(connection.feed_client_id)
+    assert (listener.connections, listener.received) == (0, b"")
+    assert isinstance(failed.value, CodaboxProtocolError)
+    assert "redirected GET v2/delivery/feed/" in str(failed.value)
+    assert failed.value.status == 308
+    assert connection.password not in str(failed.value)
+    assert len(sandbox.request_log("GET", FEED)) == 1
+
+
+# --- size caps --------------------------------------------------------------------------
+
+
+def test_json_answer_over_the_cap_is_refused_unread(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("oversize", method="GET", path=FEED, size=96 * MiB)
+    with pytest.raises(CodaboxProtocolError, match=r"larger than the 4 MiB \(4194304 bytes\)"):
+        delivery(sandbox, connection).feed(connection.feed_client_id)
+    [entry] = sandbox.request_log("GET", FEED)  # not retried
+    assert entry["sent"] < 48 * MiB
+
+
+def test_download_over_the_cap_is_refused_unread(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("oversize", method="GET", path=DOWNLOAD, size=64 * MiB + 1)
+    client = delivery(sandbox, connection)
+    with pytest.raises(CodaboxProtocolError, match=r"larger than the 64 MiB .*announced 67108865"):
+        client.download(DOCS_A[0]["feed_index"], "cod")
+    assert sandbox.request_log("GET", DOWNLOAD)[0]["sent"] < 32 * MiB
+    # The same client goes on: the refused answer's connection was not reused.
+    assert client.download(DOCS_A[0]["feed_index"], "cod") == base64.b64decode(DOCS_A[0]["cod"])
+
+
+def test_unannounced_body_is_cut_at_the_cap(sandbox):
+    connection = connect_first(sandbox)
+    size = 96 * MiB
+    sandbox.add_fault("oversize", method="GET", path=DOWNLOAD, size=size, announce=False)
+    client = delivery(sandbox, connection, max_body_bytes=MiB)
+    with pytest.raises(CodaboxProtocolError, match=r"larger than the 1 MiB \(1048576 bytes\)"):
+        client.download(DOCS_A[0]["feed_index"], "pdf")
+    assert sandbox.request_log("GET", DOWNLOAD)[0]["sent"] < size // 2
+
+
+def test_cap_is_inclusive(sandbox):
+    connection = connect_first(sandbox)
+    cod = base64.b64decode(DOCS_A[0]["cod"])
+    exact = delivery(sandbox, connection, max_body_bytes=len(cod))
+    assert exact.download(DOCS_A[0]["feed_index"], "cod") == cod
+    short = delivery(sandbox, connection, max_body_bytes=len(cod) - 1)
+    with pytest.raises(CodaboxProtocolError, match=f"larger than the {len(cod) - 1} bytes"):
+        short.download(DOCS_A[0]["feed_index"], "cod")
+
+
+# --- deadline ---------------------------------------------------------------------------
+
+
+def test_dripping_answer_fails_at_the_deadline(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("drip", method="GET", path=FEED, delay=0.2)
+    client = delivery(sandbox, connection, timeout=(2, 1), deadline=1.5)
+    started = time.monotonic()
+    with pytest.raises(CodaboxUnreachable, match="did not finish its answer within 1.5 s"):
+        client.feed(connection.feed_client_id)
+    assert 1.4 < time.monotonic() - started < 2.3
+    [entry] = sandbox.request_log("GET", FEED)  # no time left for another attempt
+    assert 0 < entry["sent"] < 20
+
+
+def test_slow_headers_fail_at_the_deadline(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("slow", method="GET", path=FEED, delay=3)
+    client = delivery(sandbox, connection, timeout=(2, 5), deadline=1)
+    started = time.monotonic()
+    with pytest.raises(CodaboxUnreachable, match="did not finish its answer within 1 s"):
+        client.feed(connection.feed_client_id)
+    assert time.monotonic() - started < 1.6
+
+
+def test_backoff_never_sleeps_past_the_deadline(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("rate_limit", method="GET", path=FEED, retry_after=30, count=5)
+    client = delivery(sandbox, connection, max_backoff=60, deadline=5)
+    started = time.monotonic()
+    with pytest.raises(CodaboxRateLimited, match="No time was left") as failed:
+        client.feed(connection.feed_client_id)
+    assert time.monotonic() - started < 1
+    assert failed.value.retry_after == 30
+    assert len(sandbox.request_log("GET", FEED)) == 1
+
+
+def test_retries_stop_at_the_deadline(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("status", method="GET", path=FEED, status=503, count=1000)
+    client = delivery(
+        sandbox, connection, backoff=0.3, max_backoff=0.3, max_retries=1000, deadline=1.2
+    )
+    started = time.monotonic()
+    with pytest.raises(CodaboxServerError, match="HTTP 503"):
+        client.feed(connection.feed_client_id)
+    assert time.monotonic() - started < 1.2
+    assert len(sandbox.request_log("GET", FEED)) > 1
+
+
+# --- feed entries -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "variant, problem",
+    [
+        ("metadata_text", "metadata is a text, not an object"),
+        ("no_document_model", "document_model is missing"),
+    ],
+)
+def test_malformed_entry_does_not_block_the_others(sandbox, variant, problem):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant=variant)
+    first, second = delivery(sandbox, connection).feed(connection.feed_client_id)
+    assert (first.feed_index, first.problem) == (DOCS_A[0]["feed_index"], problem)
+    model = "" if variant == "no_document_model" else "coda"
+    assert (first.document_model, first.metadata) == (
+        model,
+        {} if variant == "metadata_text" else DOCS_A[0]["metadata"],
+    )
+    assert isinstance(first.raw, dict) and first.raw["feed_index"] == DOCS_A[0]["feed_index"]
+    assert second == FeedEntry(DOCS_A[1]["feed_index"], "coda", DOCS_A[1]["metadata"])
+    assert (second.problem, second.raw) == (None, None)
+
+
+def test_entry_without_feed_index_has_a_stable_name(sandbox):
+    connection = connect_first(sandbox)
+    client = delivery(sandbox, connection)
+    sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant="no_feed_index", count=2)
+    first = client.feed(connection.feed_client_id)
+    again = client.feed(connection.feed_client_id)
+    assert first == again
+    entry = {key: DOCS_A[0][key] for key in ("document_model", "metadata")}
+    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+    expected = "unreadable-" + hashlib.sha1(canonical.encode()).hexdigest()
+    assert first[0].feed_index == expected
+    assert first[0].problem == "feed_index is missing"
+    assert first[0].raw == entry
+    assert first[0].document_model == "coda" and first[0].metadata == DOCS_A[0]["metadata"]
+    assert [e.feed_index for e in first[1:]] == [DOCS_A[1]["feed_index"]]
+
+
+def test_entry_that_is_not_an_object(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant="not_an_object")
+    first, second = delivery(sandbox, connection).feed(connection.feed_client_id)
+    assert first.problem == "the entry is a text, not an object"
+    assert isinstance(first.raw, str) and DOCS_A[0]["feed_index"] in first.raw
+    assert first.feed_index.startswith("unreadable-") and len(first.feed_index) == 51
+    assert second.feed_index == DOCS_A[1]["feed_index"] and second.problem is None
+
+
+def test_listing_that_is_not_a_list_raises(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant="not_a_list")
+    with pytest.raises(CodaboxProtocolError, match="not a list"):
+        delivery(sandbox, connection).feed(connection.feed_client_id)
+
+
+# --- re-delivery ------------------------------------------------------------------------
+
+
+def test_redownload_of_acknowledged_documents(sandbox):
+    connection = connect_first(sandbox)
+    client = delivery(sandbox, connection)
+    feed_id = connection.feed_client_id
+    first_index = DOCS_A[0]["feed_index"]
+    assert client.redownload_feed(feed_id) == []
+    with pytest.raises(CodaboxProtocolError, match="no acknowledged document") as refused:
+        client.redownload(first_index, "cod")  # delivered, not acknowledged yet
+    assert refused.value.status == 404
+
+    client.acknowledge(feed_id, first_index)
+    assert client.redownload_feed(feed_id) == [
+        FeedEntry(first_index, "coda", DOCS_A[0]["metadata"])
+    ]
+    assert client.redownload(first_index, "cod") == base64.b64decode(DOCS_A[0]["cod"])
+    assert client.redownload(first_index, "pdf").startswith(b"%PDF")
+    assert client.redownload(first_index, "xml") == b""
+    with pytest.raises(CodaboxProtocolError, match="no acknowledged document"):
+        client.redownload("00000000-0000-0000-0000-000000000000", "cod")
+    with pytest.raises(ValueError):
+        client.redownload(first_index, "txt")
+
+    sandbox.add_fault("corrupt", method="GET", path=REDOWNLOAD)
+    assert client.redownload(first_index, "cod") == base64.b64decode(DOCS_A[0]["cod"])
+    assert [e["fault"] for e in sandbox.request_log("GET", REDOWNLOAD)][-2:] == ["corrupt", None]
+    sandbox.add_fault("malformed_entry", path="/v2/delivery/redownload-feed/")
+    [entry] = client.redownload_feed(feed_id)
+    assert entry.problem == "metadata is a text, not an object"
+
+
+def test_xml_format(sandbox):
+    connection = connect_first(sandbox)
+    xml = b"<?xml version='1.0'?><statement/>"
+    [index] = sandbox.add_documents(
+        COMPANY_A, [{"cod": DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}]
+    )
+    assert delivery(sandbox, connection).download(index, "xml") == xml
+
+
+# --- answers lost -----------------------------------------------------------------------
+
+
+def test_lost_answer_to_an_acknowledgement_is_retried(sandbox):
+    connection = connect_first(sandbox)
+    sandbox.add_fault("lost_answer", method="PUT", path=FEED)
+    delivery(sandbox, connection).acknowledge(connection.feed_client_id, DOCS_A[0]["feed_index"])
+    log = sandbox.request_log("PUT", FEED)
+    assert [(e["status"], e["fault"]) for e in log] == [(None, "lost_answer"), (204, None)]
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_A)
+    assert company["acknowledged_offset"] == DOCS_A[0]["feed_index"]
+
+
+def test_lost_answer_to_a_post_is_not_retried_but_took_effect(sandbox):
+    connect_first(sandbox)
+    sandbox.add_fault("lost_answer", method="POST", path="/v2/connect/connections/")
+    with pytest.raises(CodaboxUnreachable, match="closed the connection"):
+        make_client(sandbox).connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD)
+    assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
+    with pytest.raises(AlreadyRegistered):
+        make_client(sandbox).connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD)
+
+
 # --- secrets ----------------------------------------------------------------------------
 
 
@@ -505,6 +838,8 @@ def test_no_secret_in_logs_exceptions_or_reprs(sandbox, caplog):
     failing(lambda: client.connect_company(OFFICE, COMPANY_B, "Wrong-office-Pw-9"))
     failing(lambda: client.connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD))
     sandbox.add_fault("drop", method="POST", path="/v2/connect/password/")
+    failing(lambda: client.change_password(OFFICE, OFFICE_PASSWORD, "New-office-Pw-0001"))
+    sandbox.add_fault("redirect", method="POST", path="/v2/", location="http://127.0.0.1:9/")
     failing(lambda: client.change_password(OFFICE, OFFICE_PASSWORD, "New-office-Pw-0001"))
     sandbox.add_fault("status", method="POST", path="/v2/connect/connections/", status=500)
     failing(lambda: client.connect_company(OFFICE, COMPANY_B, OFFICE_PASSWORD))
