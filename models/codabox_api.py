@@ -92,13 +92,16 @@ class CodaboxApi(models.AbstractModel):
 
     @api.model
     def _client(self, credentials=None):
-        """A client configured by the system parameters (URLs, software id, timeout in
-        seconds, retries of idempotent calls)."""
+        """A client configured by the system parameters (URLs, software id, timeout of a
+        socket read and deadline of a whole call with its retries, in seconds; retries of
+        idempotent calls). The deadline keeps a slow CodaBox from holding a worker until
+        Odoo kills it."""
         return CodaboxClient(
             self._param("api_url", DEFAULT_API_URL).rstrip("/"),
             self._software_id(),
             credentials=credentials,
             timeout=(5, float(self._param("timeout", "30"))),
+            deadline=float(self._param("deadline", "60")),
             max_retries=int(self._param("max_retries", "4")),
             backoff=float(self._param("backoff", "0.5")),
         )
