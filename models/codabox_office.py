@@ -16,6 +16,10 @@ class CodaboxOffice(models.Model):
 
     The office password itself is never stored, only its hash (Odoo's own password hashing),
     so that further client companies can be connected with it.
+
+    Read-only to every group (ir.model.access.csv): this code writes it, as superuser, for
+    callers whose rights codabox.api._check_rights checked. A user sees the offices of the
+    connections of their companies only (record rule).
     """
 
     _name = "codabox.office"

@@ -4,10 +4,11 @@ import io
 import zipfile
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form
 from odoo.tests.common import new_test_user, tagged
 
+from .test_access import _zip
 from .test_coda_import import CodaImportCase
 
 
@@ -109,6 +110,31 @@ class TestCodaImportWizard(CodaImportCase):
         broken = refused.filtered(lambda line: line.filename == "broken.cod")
         self.assertIn("line 8, record 21", broken.message)
         self.assertFalse(broken.account_number)
+
+    def test_refused_archive_does_not_stop_the_others(self):
+        """A zip bomb is refused whole, by name; the other files still go in."""
+        bomb = _zip(10_000, b"", 0, 0, method=zipfile.ZIP_STORED)
+        wizard = self._wizard([("bomb.zip", bomb), ("statement.cod", self._file("statement.cod"))])
+        wizard.action_import()
+        self.assertEqual(len(wizard.statement_ids), 1)
+        refused = self._results(wizard, "refused")
+        self.assertEqual(refused.filename, "bomb.zip")
+        self.assertIn("bomb.zip is refused: it holds 10000 files", refused.message)
+
+    def test_upload_of_another_user_is_not_readable(self):
+        wizard = self._wizard([("statement.cod", self._file("statement.cod"))])
+        other = new_test_user(
+            self.env,
+            login="coda_accountant_2",
+            groups="account.group_account_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertFalse(self.env["codabox.coda.import.wizard"].with_user(other).search([]))
+        with self.assertRaises(AccessError):
+            self.env["codabox.coda.import.wizard"].with_user(other).browse(wizard.id).read(
+                ["attachment_ids"]
+            )
 
     def test_same_files_again_are_skipped(self):
         self._wizard([("statement.cod", self._file("statement.cod"))]).action_import()

@@ -1,11 +1,25 @@
 import io
 import zipfile
+import zlib
 from pathlib import PurePath
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.account_bank_statement import CodaUnknownAccountError
+
+# What one upload may unpack: a year of daily CODA files and their PDFs for a few dozen
+# accounts fits many times. Zip bombs (a few KB that unpack to gigabytes, or thousands of
+# entries, or archives inside) are refused before anything is unpacked.
+ZIP_MAX_MEMBERS = 2000
+ZIP_MAX_UNPACKED = 200 * 1024 * 1024
+ZIP_READ_CHUNK = 1024 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+ARCHIVE_SUFFIXES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
+
+
+class ZipRefused(Exception):
+    """An uploaded archive refused whole, with the translated message that says why."""
 
 
 class CodaImportWizardLine(models.TransientModel):
@@ -35,6 +49,9 @@ class CodaImportWizardLine(models.TransientModel):
     def action_create_journal(self):
         """A new bank journal form for the unknown account, so that the file can then go in."""
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(
+            self.wizard_id.company_id, "account.group_account_user"
+        )
         return self.env["account.journal"]._coda_new_journal_action(
             self.wizard_id.company_id, self.account_number, self.currency
         )
@@ -72,22 +89,28 @@ class CodaImportWizard(models.TransientModel):
 
     @api.model
     def _coda_files(self, attachments):
-        """``(filename, data, pdf, pdf filename)`` for each CODA file uploaded, zips opened.
+        """The CODA files uploaded, zips opened, and the uploads refused.
 
         A PDF goes with the CODA file of the same name (``x.cod`` and ``x.pdf``); PDFs
         without one are ignored, and so are the hidden files archivers add to zips.
+
+        :return: ``(files, refused)``: ``(filename, data, pdf, pdf filename)`` for each CODA
+            file, ``(filename, message)`` for each upload refused whole
         """
-        files = []
+        files, refused = [], []
+        budget = ZIP_MAX_UNPACKED
         for attachment in attachments:
             raw = attachment.raw or b""
             if not zipfile.is_zipfile(io.BytesIO(raw)):
                 files.append((attachment.name, raw))
                 continue
-            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-                for info in archive.infolist():
-                    path = PurePath(info.filename)
-                    if not info.is_dir() and not any(p.startswith((".", "__")) for p in path.parts):
-                        files.append((path.name, archive.read(info)))
+            try:
+                members = self._unzip(attachment.name, raw, budget)
+            except ZipRefused as refusal:
+                refused.append((attachment.name, str(refusal)))
+                continue
+            budget -= sum(len(data) for _name, data in members)
+            files += members
         pdfs, codas = {}, []
         for name, data in sorted(files, key=lambda file: file[0]):
             if PurePath(name).suffix.lower() == ".pdf":
@@ -98,16 +121,119 @@ class CodaImportWizard(models.TransientModel):
         for name, data in codas:
             pdf_name, pdf = pdfs.get(PurePath(name).stem, (None, b""))
             result.append((name, data, pdf, pdf_name))
-        return result
+        return result, refused
+
+    @api.model
+    def _unzip(self, filename, raw, budget):
+        """``(name, data)`` of each file of the zip ``raw``, or :class:`ZipRefused`.
+
+        Zip bombs are refused before anything is unpacked, from what the central directory
+        declares: too many entries, more bytes than ``budget``, an archive inside. Since
+        declared sizes can lie, the bytes actually unpacked are counted too, chunk by chunk,
+        and unpacking stops as soon as a member gives more than it declared.
+        """
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                infos = [
+                    info
+                    for info in archive.infolist()
+                    if not info.is_dir()
+                    and not any(p.startswith((".", "__")) for p in PurePath(info.filename).parts)
+                ]
+                if len(archive.infolist()) > ZIP_MAX_MEMBERS:
+                    raise ZipRefused(
+                        _(
+                            "%(file)s is refused: it holds %(count)s files, more than "
+                            "%(limit)s. Upload its CODA files in several smaller archives.",
+                            file=filename,
+                            count=len(archive.infolist()),
+                            limit=ZIP_MAX_MEMBERS,
+                        )
+                    )
+                for info in infos:
+                    if PurePath(info.filename).suffix.lower() in ARCHIVE_SUFFIXES:
+                        raise self._nested(filename, info.filename)
+                if sum(info.file_size for info in infos) > budget:
+                    raise self._too_big(filename)
+                members = []
+                for info in infos:
+                    data = self._read_member(archive, info, filename, budget)
+                    budget -= len(data)
+                    members.append((PurePath(info.filename).name, data))
+                return members
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError) as error:
+            raise self._damaged(filename, error) from error
+        except (NotImplementedError, RuntimeError) as error:
+            # Encrypted members, or a compression method zipfile does not know.
+            raise self._damaged(filename, error) from error
+
+    @api.model
+    def _read_member(self, archive, info, filename, budget):
+        """One member, read by chunks: never more than it declared, nor than ``budget``."""
+        limit = min(info.file_size, budget)
+        chunks, size = [], 0
+        with archive.open(info) as member:
+            while chunk := member.read(min(ZIP_READ_CHUNK, limit - size + 1)):
+                size += len(chunk)
+                if size > limit:
+                    if size > info.file_size:
+                        raise ZipRefused(
+                            _(
+                                "%(file)s is refused: %(member)s unpacks to more than the "
+                                "archive declares.",
+                                file=filename,
+                                member=info.filename,
+                            )
+                        )
+                    raise self._too_big(filename)
+                if not chunks and chunk.startswith(ZIP_MAGIC):
+                    raise self._nested(filename, info.filename)
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self, filename):
+        return ZipRefused(
+            _(
+                "%(file)s is refused: it unpacks to more than %(limit)s MB. Upload its CODA "
+                "files in several smaller archives.",
+                file=filename,
+                limit=ZIP_MAX_UNPACKED // (1024 * 1024),
+            )
+        )
+
+    def _nested(self, filename, member):
+        return ZipRefused(
+            _(
+                "%(file)s is refused: it holds another archive (%(member)s). Upload the CODA "
+                "files themselves, or one archive of them.",
+                file=filename,
+                member=member,
+            )
+        )
+
+    def _damaged(self, filename, error):
+        return ZipRefused(
+            _(
+                "%(file)s is refused: the archive is damaged, encrypted or of an unknown kind "
+                "(%(error)s).",
+                file=filename,
+                error=error,
+            )
+        )
 
     def action_import(self):
         """Import each file on its own: one file refused does not stop the others."""
         self.ensure_one()
-        files = self._coda_files(self.attachment_ids)
-        if not files:
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        files, refused = self._coda_files(self.attachment_ids)
+        if not files and not refused:
             raise UserError(_("Add the CODA files to import (.cod, .txt, or a zip of them)."))
         Statement = self.env["account.bank.statement"]
-        lines, statements = [], Statement
+        statements = Statement
+        lines = [
+            {"filename": filename, "status": "refused", "message": message}
+            for filename, message in refused
+        ]
         for filename, data, pdf, pdf_filename in files:
             try:
                 result = Statement._codabox_import_coda(
@@ -174,6 +300,7 @@ class CodaImportWizard(models.TransientModel):
     def action_open_statements(self):
         """The statements this upload created."""
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
         action["domain"] = [("id", "in", self.statement_ids.ids)]
         return action
