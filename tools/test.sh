@@ -27,6 +27,14 @@ else
     odoo_clean -i l10n_be_codabox_connect
     odoo_clean -u l10n_be_codabox_connect
 fi
+# The crash tests (tests/test_crash.py) copy ${DB}_template for each throwaway database they
+# run real Odoo processes against: the addon as just installed or upgraded, made while nothing
+# is connected to $DB (createdb -T needs that), with its filestore.
+dropdb --if-exists --force "${DB}_template"
+createdb -T "$DB" "${DB}_template"
+rm -rf "$STATE/data/filestore/${DB}_template"
+[ ! -d "$STATE/data/filestore/$DB" ] \
+    || cp -a "$STATE/data/filestore/$DB" "$STATE/data/filestore/${DB}_template"
 
 # pytest must see the tests under the addon's module name: through the addons-path link.
 args=()

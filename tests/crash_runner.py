@@ -1,0 +1,156 @@
+"""One step of the CodaBox retrieval in an Odoo process of its own, for tests/test_crash.py.
+
+    python crash_runner.py CONFIG DATABASE ACTION [ARGUMENT] [--go FILE]
+
+Actions:
+
+- ``prepare SPEC.json``: companies on the Belgian chart with their bank journals, the accounting
+  office and the companies' connections (credentials the sandbox gave), an accountant, the
+  statements uploaded by hand, system parameters; the daily job made inactive so that no
+  cron worker of another server runs it behind the test's back.
+- ``cron``: the daily job, ``env["codabox.connection"]._cron_retrieve()``, as Odoo calls it.
+- ``retrieve``: one ``connection._retrieve()`` for every connected company (the button's
+  retrieval), whatever the daily job has scheduled: the tests' clean runs.
+
+The process is a real one: the test kills it with SIGKILL wherever it stands. It writes
+``ready`` once Odoo is loaded (then, with ``--go FILE``, waits for FILE to exist, so that two
+processes start at the same moment), ``start`` when the work begins and ``done <json>`` once
+the work is committed.
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+from types import SimpleNamespace
+
+
+def say(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def prepare(env, spec_path):
+    with open(spec_path, encoding="utf-8") as file:
+        spec = json.load(file)
+    be = env.ref("base.be")
+    companies, journals = {}, {}
+    for item in spec["companies"]:
+        company = env["res.company"].create(
+            {"name": item["name"], "vat": item["vat"], "country_id": be.id}
+        )
+        env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+        journal = env["account.journal"].create(
+            {
+                "name": f"Bank {item['name']}",
+                "code": item["journal_code"],
+                "type": "bank",
+                "bank_acc_number": item["iban"],
+                "company_id": company.id,
+            }
+        )
+        companies[item["key"]], journals[item["key"]] = company, journal
+    office_spec = spec["office"]
+    office = env["codabox.office"].create({"vat": office_spec["vat"]})
+    office._set_password(office_spec["password"])
+    for item in spec["connections"]:
+        env["codabox.connection"]._connect(
+            companies[item["company"]], office, SimpleNamespace(**item["answer"])
+        )
+    accountant = spec["accountant"]
+    user = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Accountant",
+                "login": accountant["login"],
+                "password": accountant["password"],
+                "company_id": companies[spec["companies"][0]["key"]].id,
+                "company_ids": [(6, 0, [c.id for c in companies.values()])],
+                "groups_id": [
+                    (
+                        6,
+                        0,
+                        [env.ref("base.group_user").id, env.ref("account.group_account_user").id],
+                    )
+                ],
+            }
+        )
+    )
+    for item in spec["manual"]:
+        env["account.bank.statement"]._codabox_import_coda(
+            base64.b64decode(item["cod"]),
+            company=companies[item["company"]],
+            filename=item["filename"],
+            pdf=base64.b64decode(item["pdf"]),
+            pdf_filename=item["filename"].replace(".cod", ".pdf"),
+        )
+    params = env["ir.config_parameter"].sudo()
+    for key, value in spec["params"].items():
+        params.set_param(key, value)
+    cron = env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
+    cron.active = False
+    return {
+        "companies": {key: company.id for key, company in companies.items()},
+        "journals": {key: journal.id for key, journal in journals.items()},
+        "accountant": user.id,
+        "cron": cron.id,
+    }
+
+
+def cron(env, _argument):
+    env["codabox.connection"]._cron_retrieve()
+    return {}
+
+
+def retrieve(env, _argument):
+    outcome = {}
+    connections = env["codabox.connection"].search([("state", "=", "connected")], order="id")
+    for connection in connections:
+        result = connection.with_company(connection.company_id)._retrieve()
+        env.cr.commit()  # pylint: disable=invalid-commit
+        outcome[connection.company_id.name] = {
+            key: value if isinstance(value, bool | int | float | str | None) else repr(value)
+            for key, value in result.items()
+            if key != "documents"
+        }
+    return outcome
+
+
+ACTIONS = {"prepare": prepare, "cron": cron, "retrieve": retrieve}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("config")
+    parser.add_argument("database")
+    parser.add_argument("action", choices=sorted(ACTIONS))
+    parser.add_argument("argument", nargs="?")
+    parser.add_argument("--go", help="wait for this file to exist before starting")
+    args = parser.parse_args()
+
+    import odoo  # only once the arguments are known to be right
+    from odoo.modules.registry import Registry
+
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.database, "--log-level=warn", "--max-cron-threads=0"],
+        setup_logging=True,
+    )
+    registry = Registry(args.database)
+    say("ready")
+    if args.go:
+        while not os.path.exists(args.go):
+            time.sleep(0.01)
+    say("start")
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        result = ACTIONS[args.action](env, args.argument)
+        cr.commit()  # pylint: disable=invalid-commit
+    say("done " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
