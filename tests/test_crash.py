@@ -15,10 +15,13 @@ import os
 import random
 import threading
 import time
+from collections import Counter
 from datetime import date
 
 import pytest
 import requests
+
+from odoo.tools import config
 
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
@@ -48,9 +51,11 @@ DOWNLOAD_PATH = "/v2/delivery/download/"
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):
     work_dir = tmp_path_factory.mktemp("crash-prepared")
-    prepared = prepared_database(work_dir)
-    yield prepared
-    drop_database(prepared.database)
+    try:
+        prepared = prepared_database(work_dir)
+        yield prepared
+    finally:
+        drop_database(f"{config['db_name'].split(',')[0]}_crash")
 
 
 def add_fault(world, **spec):
@@ -550,7 +555,16 @@ def test_production_server_works_through_a_backlog(prepared, tmp_path):
                 row["state"] in FINAL_STATES and row["acknowledged"] for row in ledger
             )
 
-        wait_for(backlog_done, 300, "the backlog to be imported and acknowledged", interval=1)
+        try:
+            wait_for(backlog_done, 300, "the backlog to be imported and acknowledged", interval=1)
+        except AssertionError as error:
+            states = Counter(
+                (row["state"], row["acknowledged"]) for row in world.ledger()
+            ).most_common()
+            raise AssertionError(
+                f"{error}; the ledger (state, acknowledged): {states}; the server's log ends:\n"
+                + server.tail(30)
+            ) from None
         duration = time.monotonic() - started
 
         def job_idle():
