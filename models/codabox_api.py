@@ -24,6 +24,11 @@ DEFAULT_API_URL = "https://api.codabox.com"
 DEFAULT_MYCODABOX_URL = "https://mycodabox.com"
 
 
+# Accounting administrators may do what accountants may: Odoo's groups do not imply it
+# (Community's administrators lack "Show Full Accounting Features").
+ALSO_ALLOWED = {"account.group_account_user": ("account.group_account_manager",)}
+
+
 class CodaboxUserError(UserError):
     """A CodaBox failure, translated for the user, keeping the client's exception."""
 
@@ -45,18 +50,21 @@ class CodaboxApi(models.AbstractModel):
         Every public method of the addon (buttons, the consent callback) calls this first,
         before it reads a secret or sends anything to CodaBox, because buttons are also
         reachable by RPC with any record id. ``account.group_account_manager`` (accounting
-        administrators) manage connections; ``account.group_account_user`` (accountants)
-        retrieve and retry. Code running as superuser (the daily job) has decided already.
+        administrators) manage connections; ``account.group_account_user`` (accountants,
+        and administrators: ``ALSO_ALLOWED``) retrieve and retry. Code running as superuser
+        (the daily job) has decided already.
         """
         if self.env.su:
             return
         user = self.env.user
-        group_name = self.env.ref(group).sudo().full_name  # sudo: only to name it
-        if not user.has_group(group):
+        groups = (group, *ALSO_ALLOWED.get(group, ()))
+        if not any(user.has_group(name) for name in groups):
+            names = self.env["res.groups"].browse(self.env.ref(name).id for name in groups)
             raise AccessError(
                 _(
                     "Only users in the group %(group)s can do this for CodaBox.",
-                    group=group_name,
+                    # sudo: only to name the groups
+                    group=_(" or ").join(names.sudo().mapped("full_name")),
                 )
             )
         foreign = companies.sudo() - user.company_ids  # sudo: only to read the names
