@@ -6,5 +6,6 @@ from . import codabox_connect_state
 from . import codabox_connection
 from . import codabox_document
 from . import codabox_office
+from . import codabox_password_attempt
 from . import res_company
 from . import res_config_settings

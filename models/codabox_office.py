@@ -1,7 +1,14 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+import logging
+from datetime import timedelta
+
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
+from odoo import api, fields, models
 
 from ..codabox_client import CodaboxError
+
+_logger = logging.getLogger(__name__)
+CONSENT_RECHECK = timedelta(minutes=10)  # an unchanged status is not written more often
 
 CONSENT_STATUSES = [
     ("allowed", "Allowed"),
@@ -50,26 +57,46 @@ class CodaboxOffice(models.Model):
         self.ensure_one()
         self.sudo().password_hash = self.env["res.users"]._crypt_context().hash(password)
 
-    def _check_password(self, password):
-        """Refuse a password that is not the office's, before CodaBox is even asked."""
+    @api.model
+    def _record_office_password(self, vat, password):
+        """The office, recorded in this database if it was not (its first company here was
+        connected with the password made from another database), with ``password``, which
+        CodaBox has just accepted, as its known password."""
+        office = self._for_vat(vat) or self.sudo().create({"vat": vat})  # sudo: read-only model
+        if not office._password_matches(password):
+            office._set_password(password)
+        return office
+
+    def _password_matches(self, password):
+        """Whether ``password`` is the one this database last knew for the office.
+
+        A convenience, not the authority: the password may have been changed from another
+        database of the office, so callers still ask CodaBox when it does not match."""
         self.ensure_one()
-        stored = self.sudo().password_hash
-        if not (
+        stored = self.sudo().password_hash  # sudo: the hash is readable by the system only
+        return bool(
             stored
             and password
             and self.env["res.users"]._crypt_context().verify(password.strip(), stored)
-        ):
-            raise UserError(
-                _(
-                    "This is not the office password of accounting office %(vat)s. It was "
-                    "shown once when the office's first company was connected.",
-                    vat=self.vat,
-                )
-            )
+        )
 
-    def _record_consent(self, status):
+    def _record_consent(self, status, force=False):
+        """Record the consent status CodaBox gave. Every retrieval of every company of the
+        office asks for it: an unchanged status checked in the last minutes is not written
+        again, and a write that collides with another process's is left to that one (it
+        records the same answer), so that two companies of one office retrieved at once do
+        not fail each other."""
         self.ensure_one()
-        self.sudo().write({"consent_status": status, "consent_checked_at": fields.Datetime.now()})
+        office = self.sudo()  # sudo: offices are read-only to users; CodaBox's answer
+        now = fields.Datetime.now()
+        recent = office.consent_checked_at and now - office.consent_checked_at < CONSENT_RECHECK
+        if office.consent_status == status and recent and not force:
+            return
+        try:
+            with self.env.cr.savepoint():
+                office.write({"consent_status": status, "consent_checked_at": now})
+        except (SerializationFailure, LockNotAvailable):
+            _logger.info("CodaBox: another process records the consent of %s", self.vat)
 
     def _refresh_consent(self):
         """Ask CodaBox for the consent status now; raises a translated UserError on failure."""
@@ -79,5 +106,5 @@ class CodaboxOffice(models.Model):
             status = api_model._client().consent_status(self.consent_id)
         except CodaboxError as error:
             raise api_model._user_error(error) from error
-        self._record_consent(status)
+        self._record_consent(status, force=True)
         return status

@@ -5,7 +5,7 @@ from cryptography.fernet import InvalidToken
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..codabox_client import CodaboxClient, CodaboxError
+from ..codabox_client import CodaboxClient, CodaboxError, InvalidOfficePassword
 from ..models.codabox_connect_state import database_secret, derive_fernet
 
 # No 0/O, 1/I/L: the password is read off a screen and typed into MyCodaBox.
@@ -53,6 +53,9 @@ class CodaboxConnectionWizard(models.TransientModel):
         readonly=True,
     )
     office_vat = fields.Char(string="Office VAT", readonly=True)
+    office_known = fields.Boolean(
+        readonly=True, help="This database already connected a company of the office."
+    )
     connection_id = fields.Many2one("codabox.connection", readonly=True)
     consent_status = fields.Selection(related="connection_id.consent_status")
     consent_checked_at = fields.Datetime(related="connection_id.consent_checked_at")
@@ -166,7 +169,7 @@ class CodaboxConnectionWizard(models.TransientModel):
             office_vat = company._codabox_office_vat()
             company._codabox_company_vat()
             office = self.env["codabox.office"]._for_vat(office_vat)
-            values["office_vat"] = office_vat
+            values.update(office_vat=office_vat, office_known=bool(office))
             if office and office._has_password():
                 values["step"] = "connect"
             else:
@@ -229,32 +232,44 @@ class CodaboxConnectionWizard(models.TransientModel):
         return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
     def action_connect(self):
-        """A further company of an office that already allowed Odoo: no new consent."""
+        """A further company of an office that already allowed Odoo, from this database or
+        another one: no new consent. CodaBox decides whether the office password is right."""
         self.ensure_one()
         self._check_rights()
         password = self._take_office_password()
         company = self.company_id
         api_model = self.env["codabox.api"]
+        attempts = self.env["codabox.password.attempt"]
         try:
             office_vat = company._codabox_office_vat()
-            office = self.env["codabox.office"]._for_vat(office_vat)
-            if not office:
-                raise UserError(
-                    _("Accounting office %(vat)s is not connected yet.", vat=office_vat)
-                )
-            office._check_password(password)
+            if not password:
+                raise UserError(_("Type the office password first."))
+            attempts._check_allowed(office_vat)
             answer = api_model._client().connect_company(
                 office_vat, company._codabox_company_vat(), password
             )
+        except InvalidOfficePassword as error:
+            attempts._record_refusal(office_vat)
+            return self._failed(api_model._user_message(error))
         except CodaboxError as error:
             return self._failed(api_model._user_message(error))
         except UserError as error:
             return self._failed(str(error))
+        office = self.env["codabox.office"]._record_office_password(office_vat, password)
         self.env["codabox.connection"]._connect(company, office, answer)
         self.error_message = False
         return self._notify_and_reload(
             _("%(company)s is connected to CodaBox.", company=company.name)
         )
+
+    def action_use_office_password(self):
+        """The office allowed Odoo from another database: connect with its office password
+        instead of creating a new one (which would replace it for every database)."""
+        self.ensure_one()
+        self._check_rights()
+        self.write({"step": "connect", "password_saved": False, "error_message": False})
+        self._set_secret("new_password", False)
+        return self._reopen()
 
     def action_restart_consent(self):
         """The office password is lost: a new one, through a new consent in MyCodaBox."""
@@ -315,8 +330,13 @@ class CodaboxConnectionWizard(models.TransientModel):
                     _("The new office password is no longer here: close and start again.")
                 )
             office = connection.office_id
-            office._check_password(current)
+            if not current:
+                raise UserError(_("Type the current office password first."))
+            self.env["codabox.password.attempt"]._check_allowed(office.vat)
             api_model._client().change_password(office.vat, current, new_password)
+        except InvalidOfficePassword as error:
+            self.env["codabox.password.attempt"]._record_refusal(connection.office_id.vat)
+            return self._failed(api_model._user_message(error))
         except CodaboxError as error:
             return self._failed(api_model._user_message(error))
         except UserError as error:
@@ -328,7 +348,12 @@ class CodaboxConnectionWizard(models.TransientModel):
         office.sudo().message_post(
             body=_("Office password changed by %(user)s.", user=self.env.user.name)
         )
-        return self._notify_and_reload(_("The office password is changed."))
+        return self._notify_and_reload(
+            _(
+                "The office password is changed. Every Odoo database of the office connects "
+                "further companies with the new one from now on."
+            )
+        )
 
     def _notify_and_reload(self, message):
         return {
