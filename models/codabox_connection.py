@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB
+from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB, _intervalTypes
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
 
@@ -14,6 +14,7 @@ from .codabox_document import FINAL_STATES
 _logger = logging.getLogger(__name__)
 RATE_LIMIT_PAUSE = 600  # seconds a company waits after a 429 without Retry-After
 BUSY_PAUSE = 60  # seconds before the daily job looks again at a company a click retrieves
+OUTAGE_PAUSE = 900  # seconds before the daily job tries again a company CodaBox failed
 DEFAULT_CRON_BUDGET = 900  # seconds, when the server sets no limit
 CRON_SLEEP_MARGIN = 75  # seconds of a cron worker's sleep counted in its real-time limit
 LOCK_NAMESPACE = 0x636F6478  # first key of the advisory locks: one retrieval per company
@@ -56,8 +57,11 @@ class CodaboxConnection(models.Model):
     password = fields.Char(groups="base.group_system", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_retrieval_at = fields.Datetime(readonly=True, copy=False)
-    retrieval_due = fields.Boolean(
-        readonly=True, copy=False, help="The daily job has not retrieved this company today yet."
+    last_complete_retrieval_at = fields.Datetime(
+        readonly=True,
+        copy=False,
+        help="When a retrieval last went through the company's whole feed (or stopped on an "
+        "error): the daily job retrieves each company once per run of it.",
     )
     retry_at = fields.Datetime(
         readonly=True, copy=False, help="CodaBox asked to wait until then (too many requests)."
@@ -80,7 +84,7 @@ class CodaboxConnection(models.Model):
             "last_error": False,
         }
         office.sudo().consent_id = answer.consent_id
-        office._record_consent(answer.status)
+        office._record_consent(answer.status, force=True)
         connection = (
             self.sudo().with_context(active_test=False).search([("company_id", "=", company.id)])
         )
@@ -171,15 +175,25 @@ class CodaboxConnection(models.Model):
                 return result
             try:
                 self._retrieve_documents(result, deadline, with_commit)
-                self._record_retrieval(False)
+                self._record_retrieval(False, complete=result["complete"])
             except CodaboxRateLimited as error:
                 result["rate_limited"] = error
                 result["complete"] = False
-                self._record_retrieval(self.env["codabox.api"]._user_message(error))
+                pause = error.retry_after or RATE_LIMIT_PAUSE
+                self._record_retrieval(
+                    self.env["codabox.api"]._user_message(error),
+                    retry_at=fields.Datetime.now() + timedelta(seconds=pause),
+                )
             except CodaboxError as error:
-                self._record_retrieval(self.env["codabox.api"]._user_message(error), error)
+                # A person must act (consent, credentials): done for this run of the job.
+                # CodaBox out of order: tried again in a quarter of an hour.
+                message = self.env["codabox.api"]._user_message(error)
+                lasting = self._is_lasting_problem(error)
+                result["complete"] = lasting
+                retry_at = not lasting and fields.Datetime.now() + timedelta(seconds=OUTAGE_PAUSE)
+                self._record_retrieval(message, error, complete=lasting, retry_at=retry_at)
             except UserError as error:
-                self._record_retrieval(str(error), error)
+                self._record_retrieval(str(error), error, complete=True)
             except Exception:
                 # A defect must not reach the user as a server error, nor hide behind a
                 # failed transaction: what was committed stays, the rest is redone next time.
@@ -280,12 +294,18 @@ class CodaboxConnection(models.Model):
         )
         lost.write({"acknowledged": True, "acknowledged_at": fields.Datetime.now()})
 
-    def _record_retrieval(self, error, problem=None):
-        """Record how the retrieval ended; a lasting problem (consent withdrawn, credentials
-        refused) gets one to-do for an accounting administrator until a retrieval succeeds."""
-        self.sudo().write(  # sudo: users have read access only; the caller was checked
-            {"last_error": error or False, "last_retrieval_at": fields.Datetime.now()}
-        )
+    def _record_retrieval(self, error, problem=None, complete=False, retry_at=False):
+        """Record how the retrieval ended, while it holds the company's lock (only the
+        holder writes the connection: two processes writing it would fail each other).
+
+        A lasting problem (consent withdrawn, credentials refused) gets one to-do for an
+        accounting administrator until a retrieval succeeds.
+        """
+        now = fields.Datetime.now()
+        values = {"last_error": error or False, "last_retrieval_at": now, "retry_at": retry_at}
+        if complete:
+            values["last_complete_retrieval_at"] = now
+        self.sudo().write(values)  # sudo: users have read access only; the caller was checked
         if problem is not None and self._is_lasting_problem(problem):
             summary = _("CodaBox retrieval stopped: %(company)s", company=self.company_id.name)
             self._schedule_problem_activity(self, summary, error)
@@ -371,23 +391,24 @@ class CodaboxConnection(models.Model):
 
     @api.model
     def _cron_retrieve(self, with_commit=True):
-        """The daily job: every connected company once a day, oldest retrieval first, each
-        company isolated from the others, in calls that fit the server's limits.
+        """The daily job: every connected company once per run of the job, oldest retrieval
+        first, each company isolated from the others, in calls that fit the server's limits.
 
         Each call works for ``_cron_time_budget()`` seconds, then reports its progress to
-        Odoo (``_notify_progress``), which calls it again at once while work remains; the
-        companies still due wait in ``retrieval_due``. A company CodaBox asks to slow down
-        (429) waits alone until ``retry_at``.
+        Odoo (``_notify_progress``), which calls it again at once while companies are due
+        (not retrieved through to the end since this run began, see ``_cron_due``). A company
+        CodaBox asks to slow down (429) or fails for waits alone until its ``retry_at``; one
+        another
+        process retrieves right now is looked at again a minute later. Nothing here writes a
+        connection: only its retrieval does, under its lock.
         """
         deadline = time.monotonic() + self._cron_time_budget()
         connected = self.sudo().search([("state", "=", "connected")])  # sudo: the system's job
-        if not connected.filtered("retrieval_due"):
-            connected.write({"retrieval_due": True, "retry_at": False})  # a new day's round
         now = fields.Datetime.now()
-        due = connected.filtered(lambda c: c.retrieval_due).sorted(
+        due = self._cron_due(connected).sorted(
             lambda c: (bool(c.last_retrieval_at), c.last_retrieval_at or now, c.id)
         )
-        done, wake_at = 0, None
+        done, wake_at, busy = 0, None, self.browse()
         for connection in due:
             if connection.retry_at and connection.retry_at > now:
                 wake_at = min(wake_at or connection.retry_at, connection.retry_at)
@@ -396,21 +417,17 @@ class CodaboxConnection(models.Model):
                 break
             result = connection.with_company(connection.company_id)._retrieve(deadline, with_commit)
             done += len(result["documents"])
-            if result["busy"] or result["rate_limited"]:
-                # A click retrieves this company now, or CodaBox asks it to slow down: it
-                # waits alone while the others go on.
-                error = result["rate_limited"]
-                pause = (error.retry_after or RATE_LIMIT_PAUSE) if error else BUSY_PAUSE
-                retry_at = fields.Datetime.now() + timedelta(seconds=pause)
-                connection.sudo().retry_at = retry_at  # sudo: the system's job
-                wake_at = min(wake_at or retry_at, retry_at)
+            if result["busy"]:
+                busy |= connection
+                later = fields.Datetime.now() + timedelta(seconds=BUSY_PAUSE)
+                wake_at = min(wake_at or later, later)
+            elif connection.retry_at:  # too many requests, or CodaBox out of order
+                wake_at = min(wake_at or connection.retry_at, connection.retry_at)
             elif result["complete"]:
-                connection.sudo().write({"retrieval_due": False, "retry_at": False})
                 done += 1
-            if with_commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        remaining = connected.filtered(
-            lambda c: c.retrieval_due and not (c.retry_at and c.retry_at > fields.Datetime.now())
+        now = fields.Datetime.now()
+        remaining = (self._cron_due(connected) - busy).filtered(
+            lambda c: not (c.retry_at and c.retry_at > now)
         )
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
         cron._notify_progress(done=done, remaining=len(remaining))
@@ -419,6 +436,19 @@ class CodaboxConnection(models.Model):
         elif wake_at:
             cron._trigger(at=wake_at)
         return True
+
+    @api.model
+    def _cron_due(self, connections):
+        """The connections the current run of the daily job has still to retrieve: not
+        retrieved through to the end within the last three quarters of the job's interval
+        (a day, unless an administrator changed it)."""
+        cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()
+        now = fields.Datetime.now()
+        interval = now - (now - _intervalTypes[cron.interval_type](cron.interval_number))
+        since = now - interval * 3 / 4
+        return connections.filtered(
+            lambda c: not c.last_complete_retrieval_at or c.last_complete_retrieval_at < since
+        )
 
     # -- the button ---------------------------------------------------------------------------
 

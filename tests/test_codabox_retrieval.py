@@ -4,6 +4,7 @@ import base64
 from datetime import date
 from unittest.mock import patch
 
+from odoo import fields
 from odoo.tests.common import TransactionCase, tagged
 from odoo.tools import config as odoo_config
 
@@ -274,8 +275,11 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertTrue(document_d.acknowledged, "stored, so acknowledged: nothing is lost")
         self.assertTrue(document_d.coda_attachment_id.raw.startswith(b"0000002111172500005"))
         self.assertFalse(self._statements("d"))
-        # A comes through on the next run.
+        # A is tried again a quarter of an hour later, and comes through.
+        self.assertTrue(connection_a.retry_at)
+        self.assertFalse(connection_a.last_complete_retrieval_at)
         self.sandbox.clear_faults()
+        connection_a.sudo().retry_at = fields.Datetime.now()
         self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         self.assertEqual(len(self._statements("a")), 1)
         self.assertFalse(connection_a.last_error)
@@ -457,7 +461,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
             self.assertEqual(len(self.sandbox.request_log()), requests_before)
             self.env["codabox.connection"]._cron_retrieve(with_commit=False)
             self.assertFalse(self._documents("a"))
-            self.assertTrue(connection.retrieval_due, "left for the job's next call")
+            self.assertFalse(connection.last_complete_retrieval_at, "left for the job's next call")
         self._retrieve("a")
         self.assertEqual(len(self._statements("a")), 1)
 
@@ -471,9 +475,9 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         connection_a = self.companies["a"]._codabox_connection()
         self.assertTrue(connection_a.retry_at)
-        self.assertTrue(connection_a.retrieval_due)
+        self.assertFalse(connection_a.last_complete_retrieval_at)
         self.assertEqual(len(self._statements("b")), 1)
-        self.assertFalse(self.companies["b"]._codabox_connection().retrieval_due)
+        self.assertTrue(self.companies["b"]._codabox_connection().last_complete_retrieval_at)
         self.assertFalse(self._statements("a"))
 
     def test_daily_job_works_in_calls_and_reports_progress(self):
@@ -523,7 +527,7 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         connection_d = self.companies["d"]._codabox_connection()
         for _run in range(3):
             self.env["codabox.connection"]._cron_retrieve(with_commit=False)
-            connection_d.sudo().retrieval_due = True
+            connection_d.sudo().last_complete_retrieval_at = False
         self.assertEqual(len(connection_d.activity_ids), 1)
         self.assertIn("Client D", connection_d.activity_ids.summary)
         self.sandbox.set_consent(OFFICE2_VAT, "allowed")
