@@ -1,0 +1,46 @@
+"""Matching bank movements with open invoices by structured reference: the rules, pure
+Python (no Odoo); ``models/`` finds the candidates and reconciles."""
+
+from .rules import (
+    EXACT,
+    FULL,
+    LESS,
+    MORE,
+    NO_AMOUNT,
+    NO_CANDIDATE,
+    NO_REFERENCE,
+    OPEN,
+    OTHER_CURRENCY,
+    PARTIAL,
+    PRESELECT_STRIP,
+    SEVERAL,
+    WRONG_DIRECTION,
+    Candidate,
+    Decision,
+    decide,
+    is_ogm,
+    normalise_reference,
+    paid,
+)
+
+__all__ = [
+    "EXACT",
+    "FULL",
+    "LESS",
+    "MORE",
+    "NO_AMOUNT",
+    "NO_CANDIDATE",
+    "NO_REFERENCE",
+    "OPEN",
+    "OTHER_CURRENCY",
+    "PARTIAL",
+    "PRESELECT_STRIP",
+    "SEVERAL",
+    "WRONG_DIRECTION",
+    "Candidate",
+    "Decision",
+    "decide",
+    "is_ogm",
+    "normalise_reference",
+    "paid",
+]
