@@ -1,6 +1,7 @@
 from . import account_bank_statement
 from . import account_bank_statement_line
 from . import account_journal
+from . import account_move
 from . import codabox_api
 from . import codabox_connect_state
 from . import codabox_connection

@@ -38,8 +38,14 @@ class AccountBankStatement(models.Model):
         :class:`CodaUnknownAccountError`. Statements imported before are skipped, so a file
         can be imported again safely.
 
+        With the company's "Reconcile CodaBox statements with invoices automatically"
+        (``codabox_auto_reconcile``), the new lines are then matched with the open invoices
+        by their structured communication (see :meth:`_codabox_reconcile_invoices`).
+
         :return: ``{"statements": <created statements>, "existing": <statements of this
-            file imported before>, "skipped": [message, ...], "warnings": [message, ...]}``
+            file imported before>, "skipped": [message, ...], "warnings": [message, ...],
+            "reconciled": <lines reconciled with invoices>, "left_open": <lines with a
+            structured communication left open, each with its note>}``
         """
         try:
             coda_statements = parse(data)
@@ -115,12 +121,32 @@ class AccountBankStatement(models.Model):
                 statements = Statement.create(
                     Statement._coda_statement_vals_list(to_import, filename, attachments)
                 )
+        reconciliation = {"reconciled": Line, "open": Line}
+        if statements and company.codabox_auto_reconcile:
+            reconciliation = statements._codabox_reconcile_invoices()
         return {
             "statements": statements,
             "existing": existing_statements,
             "skipped": skipped,
             "warnings": warnings,
+            "reconciled": reconciliation["reconciled"],
+            "left_open": reconciliation["open"],
         }
+
+    def _codabox_reconcile_invoices(self):
+        """Match the statements' lines with the open invoices by structured communication
+        (see ``account.bank.statement.line._codabox_reconcile_invoices``).
+
+        Called by the import and by "Reconcile with invoices"; override to choose which
+        statements are matched (e.g. none for a journal of a payment provider)."""
+        return self.line_ids._codabox_reconcile_invoices()
+
+    def action_codabox_reconcile_invoices(self):
+        """ "Reconcile with invoices" on statements: match their open lines again, e.g. after
+        new invoices were posted; a notification says what was reconciled."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        result = self._codabox_reconcile_invoices()
+        return self.env["account.bank.statement.line"]._codabox_reconcile_notification(result)
 
     @api.model
     def _coda_statement_label(self, coda_statement):

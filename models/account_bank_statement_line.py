@@ -1,7 +1,27 @@
 import hashlib
+import logging
+from collections import defaultdict
+from decimal import Decimal
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.misc import formatLang
+
+from ..matching import (
+    MORE,
+    NO_CANDIDATE,
+    OPEN,
+    OTHER_CURRENCY,
+    PARTIAL,
+    SEVERAL,
+    WRONG_DIRECTION,
+    decide,
+    normalise_reference,
+    paid,
+)
+
+_logger = logging.getLogger(__name__)
 
 # What Odoo's _prepare_move_line_default_vals reads of a statement line.
 DRAFT_FIELDS = ("journal_id", "date", "amount", "payment_ref", "partner_id")
@@ -17,6 +37,20 @@ class AccountBankStatementLine(models.Model):
         index=True,
         help="Identifies the bank transaction this line was imported from, so that a file "
         "imported twice does not create it twice.",
+    )
+
+    codabox_reconcile_note = fields.Text(
+        string="Reconciliation notes",
+        readonly=True,
+        copy=False,
+        help="Why a line whose communication is a structured reference was left open, or "
+        "what is left to pay after a partial payment.",
+    )
+    codabox_reconciled_move_ids = fields.Many2many(
+        "account.move",
+        string="Reconciled with",
+        compute="_compute_codabox_reconciled_move_ids",
+        help="The invoices, bills, credit notes or entries this line is reconciled with.",
     )
 
     _sql_constraints = [
@@ -68,3 +102,343 @@ class AccountBankStatementLine(models.Model):
         for item in items:
             item.pop("move_id", None)  # the entry they are created with
         return [Command.create(item) for item in items]
+
+    # -- reconciliation with invoices by structured communication ----------------------------
+    # The rules are in ..matching (pure Python); what follows finds the candidates and
+    # reconciles the Odoo way: the line's suspense item becomes the partner's receivable or
+    # payable item, reconciled with the invoice's (account.partial.reconcile), so that
+    # "undo reconciliation" and every report see it as any other reconciliation.
+
+    @api.depends("move_id.line_ids.matched_debit_ids", "move_id.line_ids.matched_credit_ids")
+    def _compute_codabox_reconciled_move_ids(self):
+        for line in self:
+            _liquidity, _suspense, other = line._seek_for_lines()
+            partials = other.matched_debit_ids | other.matched_credit_ids
+            moves = (partials.debit_move_id | partials.credit_move_id).move_id
+            line.codabox_reconciled_move_ids = moves - line.move_id - partials.exchange_move_id
+
+    def action_codabox_reconcile_invoices(self):
+        """ "Reconcile with invoices": match these lines again (e.g. after new invoices were
+        posted), whatever the company's setting for imports; a notification says what."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        result = self._codabox_reconcile_invoices()
+        return self._codabox_reconcile_notification(result)
+
+    def _codabox_reconcile_invoices(self):
+        """Reconcile the lines whose communication is a structured reference with the open
+        invoice, bill or credit note of their company that has it (``matching.decide``).
+
+        The candidates of all the lines of a company are read in one query; lines are taken
+        in the order of the statements, and what a line paid is deducted before the next
+        one looks (two partial payments of one invoice). The reconciliations are then made
+        together, in a savepoint; when Odoo refuses one (a lock date), each is made on its
+        own and the refused ones stay open with the reason. Lines already reconciled, even
+        partly or by hand, are left alone.
+
+        :return: ``{"reconciled": lines reconciled (fully or partly), "open": lines with a
+            structured reference left open, each with a note saying why}``
+        """
+        result = {"reconciled": self.browse(), "open": self.browse()}
+        for company, lines in self._codabox_reconcilable().grouped("company_id").items():
+            references = {line: line._codabox_structured_reference() for line in lines}
+            wanted = set(references.values()) - {None}
+            if not wanted:
+                continue
+            candidates = self.env["account.move"]._codabox_reconcile_candidates(company, wanted)
+            matches = []
+            for line in lines.sorted("internal_index"):
+                if references[line]:
+                    match = line._codabox_match(references[line], candidates)
+                    if match:
+                        matches.append(match)
+                    elif line.codabox_reconcile_note:
+                        result["open"] |= line
+            reconciled, refused = self._codabox_apply_matches(matches)
+            result["reconciled"] |= reconciled
+            result["open"] |= refused
+        return result
+
+    def _codabox_reconcilable(self):
+        """The lines matching may touch: posted, not zero, and untouched since the import
+        (their only counterpart the suspense item).
+
+        Override to exclude more, e.g. in a module that leaves the lines of a payment
+        provider's journal to its own matching, or lines marked "to check"."""
+        lines = self.filtered(
+            lambda line: line.state == "posted"
+            and not line.is_reconciled
+            and not line.currency_id.is_zero(line.amount)
+        )
+        untouched = self.browse()
+        for line in lines:
+            _liquidity, suspense, other = line._seek_for_lines()
+            if len(suspense) == 1 and not other:
+                untouched |= line
+        return untouched
+
+    def _codabox_structured_reference(self):
+        """The line's structured reference, normalised (``matching.normalise_reference``), or
+        None: the whole communication must be one.
+
+        Override to read it elsewhere (e.g. from a field another import fills)."""
+        self.ensure_one()
+        return normalise_reference(self.payment_ref)
+
+    def _codabox_transaction_amount(self):
+        """The amount the bank moved and its currency: the foreign currency's when the line
+        has one, else the journal's. This is what is compared with the documents' residual
+        in their currency; override only if an import stores the bank's amount elsewhere."""
+        self.ensure_one()
+        if self.foreign_currency_id:
+            return self.amount_currency, self.foreign_currency_id
+        return self.amount, self.currency_id
+
+    def _codabox_match(self, reference, candidates):
+        """Decide for one line; ``candidates`` (``{reference: [Candidate]}``) is updated with
+        what it pays. A line left open gets its note here.
+
+        :return: ``(line, document, its open items, note)`` to reconcile, or None
+        """
+        self.ensure_one()
+        amount, currency = self._codabox_transaction_amount()
+        decimals = currency.decimal_places
+        decision = decide(amount, currency.name, candidates.get(reference, ()), decimals)
+        if decision.outcome == OPEN:
+            self._codabox_set_note(self._codabox_open_note(decision, amount, currency))
+            return None
+        move, invoice_lines = decision.candidate.key
+        left = paid(decision.candidate, Decimal(str(amount)), decimals)
+        candidates[reference] = [
+            candidate for candidate in candidates[reference] if candidate is not decision.candidate
+        ] + ([left] if left else [])
+        note = False
+        if decision.outcome == PARTIAL:
+            note = _(
+                "Partial payment of %(document)s: %(left)s left to pay.",
+                document=move.display_name,
+                left=formatLang(self.env, abs(float(left.residual)), currency_obj=currency),
+            )
+        return self, move, invoice_lines, note
+
+    @api.model
+    def _codabox_apply_matches(self, matches):
+        """Reconcile ``matches`` (see :meth:`_codabox_match`) all together in a savepoint,
+        else each on its own, a refused one left open with Odoo's reason in its note.
+
+        :return: ``(lines reconciled, lines refused)``
+        """
+        reconciled = refused = self.browse()
+        if not matches:
+            return reconciled, refused
+        try:
+            with self.env.cr.savepoint():
+                self._codabox_reconcile_matches(matches)
+        except (UserError, ValidationError):
+            if len(matches) == 1:
+                return self._codabox_apply_one(matches[0])
+            for match in matches:
+                done, failed = self._codabox_apply_one(match)
+                reconciled |= done
+                refused |= failed
+            return reconciled, refused
+        for line, _move, _items, note in matches:
+            line._codabox_set_note(note)
+            reconciled |= line
+        return reconciled, refused
+
+    @api.model
+    def _codabox_apply_one(self, match):
+        """One match of :meth:`_codabox_apply_matches`, in a savepoint of its own."""
+        line, move, _items, note = match
+        try:
+            with self.env.cr.savepoint():
+                self._codabox_reconcile_matches([match])
+        except (UserError, ValidationError) as error:
+            line._codabox_set_note(
+                _(
+                    "%(document)s has this structured communication, but Odoo refused the "
+                    "reconciliation: %(error)s",
+                    document=move.display_name,
+                    error=error.args[0] if error.args else error,
+                )
+            )
+            return self.browse(), line
+        line._codabox_set_note(note)
+        return line, self.browse()
+
+    @api.model
+    def _codabox_reconcile_matches(self, matches):
+        """Reconcile each line of ``matches`` whole with the open items of its document, as
+        Odoo's reconciliation does: the line's suspense item becomes an item of the
+        document's receivable or payable account and partner, reconciled with the
+        document's (``account.partial.reconcile``; partly when the line pays less). A line
+        without partner gets the document's, and that partner the counterparty's account.
+
+        All the lines in a few writes and one reconciliation plan. Override to book more
+        (e.g. bank costs deducted from a payment), keeping each entry balanced.
+
+        :param matches: ``[(line, document, its open receivable/payable items, note)]``
+        """
+        Item = self.env["account.move.line"]
+        counterparts = defaultdict(lambda: Item)  # (account, partner): suspense items
+        liquidities = defaultdict(lambda: Item)  # partner: items of lines without partner
+        plan, learn = [], []
+        for line, move, items, _note in matches:
+            partner = move.commercial_partner_id
+            liquidity, suspense, _other = line._seek_for_lines()
+            counterparts[items.account_id, partner] |= suspense
+            if not line.partner_id:
+                liquidities[partner] |= liquidity
+                learn.append((line, partner))
+            plan.append(suspense | items)
+        # As Odoo's own "undo reconciliation" writes the items of a posted statement entry.
+        Item = Item.with_context(skip_readonly_check=True)
+        for partner, items in liquidities.items():
+            items.with_env(Item.env).write({"partner_id": partner.id})  # the line follows
+        for (account, partner), items in counterparts.items():
+            items.with_env(Item.env).write({"account_id": account.id, "partner_id": partner.id})
+        Item._reconcile_plan(plan)
+        self._codabox_learn_bank_accounts(learn)
+
+    @api.model
+    def _codabox_learn_bank_accounts(self, pairs):
+        """Give each partner of ``pairs`` (``[(line, partner)]``) the line's counterparty
+        account when it does not have it yet, so that the next statements find the partner
+        by it (the import's partner lookup). Accounts Odoo refuses (not a valid IBAN) are
+        left out: they never stop a reconciliation."""
+        Statement = self.env["account.bank.statement"]
+        wanted = {}
+        for line, partner in pairs:
+            number = Statement._coda_sanitized_counterparty(line.account_number)
+            if number:
+                wanted[number, partner] = True
+        if not wanted:
+            return
+        # sudo: the account is the one the bank reports for a payment that a structured
+        # communication tied to this partner; accountants reconcile without the right to
+        # edit contacts. Accounts are only ever added to that partner, never changed.
+        Bank = self.env["res.partner.bank"].sudo().with_context(active_test=False)
+        known = Bank.search_fetch(
+            [
+                ("sanitized_acc_number", "in", [number for number, _partner in wanted]),
+                ("partner_id", "in", list({partner.id for _number, partner in wanted})),
+            ],
+            ["sanitized_acc_number", "partner_id"],
+        )
+        for bank in known:
+            wanted.pop((bank.sanitized_acc_number, bank.partner_id), None)
+        vals_list = [{"acc_number": number, "partner_id": partner.id} for number, partner in wanted]
+        try:
+            with self.env.cr.savepoint():
+                Bank.create(vals_list)
+        except (UserError, ValidationError):
+            for vals in vals_list:
+                try:
+                    with self.env.cr.savepoint():
+                        Bank.create(vals)
+                except (UserError, ValidationError):
+                    _logger.info("Account %(acc_number)s not added to partner %(partner_id)s", vals)
+
+    def _codabox_open_note(self, decision, amount, currency):
+        """Why the line is left open, to the accountant (False: nothing worth saying).
+
+        Overridable, e.g. to add the company's own instructions."""
+        self.ensure_one()
+        documents = ", ".join(
+            candidate.key[0].display_name for candidate in decision.candidates
+        ) or (decision.candidate.key[0].display_name if decision.candidate else "")
+        if decision.reason == NO_CANDIDATE:
+            return _(
+                "No open invoice, bill or credit note of this company has this structured "
+                "communication."
+            )
+        if decision.reason == WRONG_DIRECTION:
+            if amount > 0:
+                return _(
+                    "Money received cannot pay %(documents)s, which has this structured "
+                    "communication: reconcile the line by hand.",
+                    documents=documents,
+                )
+            return _(
+                "Money paid out cannot pay %(documents)s, which has this structured "
+                "communication: reconcile the line by hand.",
+                documents=documents,
+            )
+        if decision.reason == SEVERAL:
+            return _(
+                "Several open documents have this structured communication (%(documents)s): "
+                "reconcile the line by hand.",
+                documents=documents,
+            )
+        move = decision.candidate.key[0] if decision.candidate else None
+        if decision.reason == OTHER_CURRENCY:
+            return _(
+                "%(document)s has this structured communication, but it is in %(currency)s "
+                "and the payment in %(payment_currency)s: reconcile the line by hand.",
+                document=move.display_name,
+                currency=decision.candidate.currency,
+                payment_currency=currency.name,
+            )
+        if decision.reason == MORE:
+            return _(
+                "The payment (%(amount)s) is more than what is left to pay on %(document)s "
+                "(%(residual)s): reconcile the line by hand.",
+                amount=formatLang(self.env, abs(amount), currency_obj=currency),
+                document=move.display_name,
+                residual=formatLang(
+                    self.env, abs(float(decision.candidate.residual)), currency_obj=currency
+                ),
+            )
+        return False
+
+    def _codabox_set_note(self, note):
+        """Write the line's reconciliation note, only when it changes."""
+        if (self.codabox_reconcile_note or False) != (note or False):
+            self.codabox_reconcile_note = note or False
+
+    @api.model
+    def _codabox_reconcile_summary(self, reconciled, left_open):
+        """What an import or a "Reconcile with invoices" did, in a sentence or two for the
+        notification: how many lines were reconciled with which documents, how many with a
+        structured communication were left open. Empty when there is nothing to say."""
+        parts = []
+        if reconciled:
+            names = []
+            for move in reconciled.codabox_reconciled_move_ids.sorted("name"):
+                if move.payment_state == "partial":
+                    names.append(_("%(document)s (partly paid)", document=move.display_name))
+                else:
+                    names.append(move.display_name)
+            parts.append(
+                _(
+                    "%(count)s line(s) reconciled with %(documents)s.",
+                    count=len(reconciled),
+                    documents=", ".join(names),
+                )
+            )
+        if left_open:
+            parts.append(
+                _(
+                    "%(count)s line(s) with a structured communication left open: the notes "
+                    "on their statement say why.",
+                    count=len(left_open),
+                )
+            )
+        return " ".join(parts)
+
+    def _codabox_reconcile_notification(self, result):
+        """The notification of "Reconcile with invoices" for ``result`` (see
+        :meth:`_codabox_reconcile_invoices`)."""
+        message = self._codabox_reconcile_summary(result["reconciled"], result["open"])
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Reconcile with invoices"),
+                "message": message
+                or _("No line to reconcile: none is open with a structured communication."),
+                "type": "success" if result["reconciled"] else "warning",
+                "sticky": bool(result["open"]),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }

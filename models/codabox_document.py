@@ -285,6 +285,7 @@ class CodaboxDocument(models.Model):
             }
         )
         self._close_problem_activities()
+        self._record_reconciliation(result)
 
     def _record_failure(self, message, **values):
         self.write(
@@ -296,6 +297,44 @@ class CodaboxDocument(models.Model):
             }
         )
         self._schedule_problem_activity()
+
+    # -- reconciliation with invoices at import ----------------------------------------------
+    # What the import reconciled, for the retrieval's notification (and the document's form).
+
+    reconciled_line_ids = fields.Many2many(
+        "account.bank.statement.line",
+        "codabox_document_reconciled_line_rel",
+        string="Lines reconciled at import",
+        readonly=True,
+        help="Statement lines this import reconciled with invoices by their structured "
+        "communication.",
+    )
+    left_open_line_ids = fields.Many2many(
+        "account.bank.statement.line",
+        "codabox_document_left_open_line_rel",
+        string="Lines left open at import",
+        readonly=True,
+        help="Statement lines with a structured communication this import could not "
+        "reconcile; each has a note saying why.",
+    )
+
+    def _record_reconciliation(self, result):
+        """Keep what the import reconciled (see ``_codabox_import_coda``'s result)."""
+        Line = self.env["account.bank.statement.line"]
+        self.write(
+            {
+                "reconciled_line_ids": [fields.Command.set(result.get("reconciled", Line).ids)],
+                "left_open_line_ids": [fields.Command.set(result.get("left_open", Line).ids)],
+            }
+        )
+
+    def _reconciliation_message(self):
+        """What the imports of these documents reconciled, for a notification: "3 line(s)
+        reconciled with INV/2026/00001, ... 1 line(s) with a structured communication left
+        open: ...", or an empty string."""
+        return self.env["account.bank.statement.line"]._codabox_reconcile_summary(
+            self.reconciled_line_ids, self.left_open_line_ids
+        )
 
     # -- problems seen by people --------------------------------------------------------------
 

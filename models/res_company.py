@@ -16,6 +16,14 @@ class ResCompany(models.Model):
         help="VAT number of the accounting office connected to CodaBox, used when the "
         "company has no accounting firm with a VAT number.",
     )
+    codabox_auto_reconcile = fields.Boolean(
+        string="Reconcile CodaBox statements with invoices automatically",
+        default=True,
+        help="At each import of CODA statements (from CodaBox or uploaded), reconcile the lines "
+        "whose communication is the structured communication of one open invoice, bill or "
+        "credit note of the company: fully when the amount is what is left to pay, partly "
+        "when it is less. The others are left open with a note saying why.",
+    )
     codabox_connection_ids = fields.One2many(
         "codabox.connection", "company_id", string="CodaBox connections"
     )

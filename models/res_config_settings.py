@@ -9,6 +9,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.account_representative_id", readonly=False
     )
     codabox_office_vat = fields.Char(related="company_id.codabox_office_vat", readonly=False)
+    codabox_auto_reconcile = fields.Boolean(
+        related="company_id.codabox_auto_reconcile", readonly=False
+    )
     codabox_connection_id = fields.Many2one(
         "codabox.connection", string="CodaBox connection", compute="_compute_codabox_connection_id"
     )

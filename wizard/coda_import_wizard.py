@@ -37,6 +37,7 @@ class CodaImportWizardLine(models.TransientModel):
             ("skipped", "Already imported"),
             ("warning", "Warning"),
             ("refused", "Refused"),
+            ("reconciled", "Reconciled"),
         ],
         required=True,
         readonly=True,
@@ -280,6 +281,12 @@ class CodaImportWizard(models.TransientModel):
                 {"filename": filename, "status": "warning", "message": message}
                 for message in result["warnings"]
             ]
+            # What the import reconciled with invoices (the company's setting), per file.
+            summary = self.env["account.bank.statement.line"]._codabox_reconcile_summary(
+                result.get("reconciled"), result.get("left_open")
+            )
+            if summary:
+                lines.append({"filename": filename, "status": "reconciled", "message": summary})
         self.attachment_ids.unlink()
         self.write(
             {
