@@ -1,12 +1,16 @@
 # The README's commands. Each target sets up what is missing first (tools/setup.sh is quick
 # when everything is already there).
-.PHONY: setup test demo check-demo lint sandbox bench bench-quick clean
+.PHONY: setup test test-oca demo check-demo lint sandbox bench bench-quick clean
 
 setup:
 	@bash tools/setup.sh
 
 test: setup
 	@bash tools/test.sh
+
+# The reconciliation tests next to OCA's account_reconcile_oca, in a database of their own.
+test-oca: setup
+	@bash tools/test_oca.sh
 
 demo: setup
 	@bash tools/demo.sh
