@@ -325,6 +325,48 @@ def _retrieve():
     assert payment_refs & state["references"], "no line has a demo invoice's communication"
 
 
+@check("the retrieval reconciled the statements with the invoices they pay, the others open")
+def _reconciled():
+    sys.path.insert(0, f"{root}/tools")
+    from demo_data import CLIENTS, expected_payment_state
+
+    clients = {client["name"]: client for client in CLIENTS}
+    checked = {"paid": 0, "partial": 0, "not_paid": 0}
+    for client in state["clients"][:2]:
+        spec = clients[client["name"]]
+        invoices = call(
+            "account.move",
+            "search_read",
+            [("company_id", "=", client["id"]), ("ref", "=like", "DEMO-%")],
+            fields=["ref", "name", "payment_state"],
+            company=client["id"],
+        )
+        for invoice in invoices:
+            number = int(invoice["ref"].rsplit("-", 1)[1])
+            how = spec["invoices"][number - 1][5]
+            expected = expected_payment_state(how)
+            assert invoice["payment_state"] == expected, (invoice, how, expected)
+            checked[expected] += 1
+        lines = call(
+            "account.bank.statement.line",
+            "search_read",
+            [("company_id", "=", client["id"]), ("codabox_reconcile_note", "!=", False)],
+            fields=["is_reconciled", "codabox_reconcile_note"],
+            company=client["id"],
+        )
+        open_notes = [line["codabox_reconcile_note"] for line in lines if not line["is_reconciled"]]
+        if spec.get("foreign"):
+            assert any("No open invoice" in note for note in open_notes), open_notes
+        if any(invoice[5] == "wrong" for invoice in spec["invoices"]):
+            assert any("more than what is left to pay" in note for note in open_notes), open_notes
+    assert all(checked.values()), checked
+    print(
+        f"check-demo:       {checked['paid']} invoices paid, {checked['partial']} partly paid, "
+        f"{checked['not_paid']} open",
+        flush=True,
+    )
+
+
 sys.exit(min(failures, 100))
 PY
 failures=$((failures + $?))

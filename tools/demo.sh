@@ -176,8 +176,9 @@ cat <<TXT
   2. Switch to $SECOND (company switcher, top right): Settings > CodaBox >
      Manage Connection, type the same office password and Connect (no new consent).
   3. Invoicing > Dashboard, on the bank journal: "Retrieve from CodaBox" imports five days
-     of statements with their PDF; some payments carry the open invoices' structured
-     communications, ready to reconcile.
+     of statements with their PDF and reconciles the payments that carry an open invoice's
+     structured communication: those invoices are paid (one partly); a payment of a wrong
+     amount and one with another company's invoice stay open, with a note saying why.
 
   Ctrl-C stops Odoo and the sandbox.
 

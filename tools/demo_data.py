@@ -14,8 +14,10 @@ features; the addon's system parameters point at the sandbox.
 
 Out of the database: the sandbox seed, with the office's MyCodaBox user and, for each client,
 one CODA file (and its PDF) per business day made by the project's generator. They pay some
-of the demo invoices (structured communication, or the invoice number in a free
-communication), and hold globalisations and a bank's free message.
+of the demo invoices: exactly, partly or with a wrong amount with the invoice's structured
+communication, or with its number in a free communication; one carries the structured
+communication of another client's invoice. They hold globalisations and a bank's free
+message too.
 
 Idempotent and reproducible: records are found by VAT number, code or reference before being
 made, the dates are fixed when the database first gets its demo data, and the randomness is
@@ -83,7 +85,12 @@ OFFICE = {
 
 # Each client: its bank account, customers (with their bank accounts) and open invoices.
 # Invoice "paid": the statement day (1 is the first) whose CODA file pays it, and how: "ogm"
-# (the invoice's structured communication) or "free" (its number in a free communication).
+# (its amount with the invoice's structured communication: reconciled, paid), "partial" (a
+# part of it with the communication: reconciled, partly paid), "wrong" (more than its amount
+# with the communication: left open, with a note), or "free" (its number in a free
+# communication: never matched, left open). "foreign": the statement day whose CODA file
+# has a payment with the structured communication of another client's invoice (client code,
+# invoice number from 1): left open, since it is not an invoice of this company.
 CLIENTS = [
     {
         "code": "PEETERS",
@@ -105,6 +112,7 @@ CLIENTS = [
             (2, "Sandwiches, livraison mensuelle", 120, "4.20", 5, "free"),
             (0, "Gâteaux d'anniversaire", 3, "58.00", None, None),
         ],
+        "foreign": [],
     },
     {
         "code": "JANSSENS",
@@ -123,10 +131,12 @@ CLIENTS = [
         "invoices": [
             (0, "Entretien camion 1-ABC-123", 1, "1240.00", 1, "ogm"),
             (1, "Pneus hiver (4)", 4, "165.00", 4, "ogm"),
-            (2, "Réparation carrosserie", 1, "2310.50", 5, "ogm"),
-            (0, "Contrôle technique, préparation", 2, "95.00", 2, "free"),
+            (2, "Réparation carrosserie", 1, "2310.50", 5, "partial"),
+            (0, "Contrôle technique, préparation", 2, "95.00", 2, "wrong"),
             (1, "Vidange et filtres", 1, "189.90", None, None),
         ],
+        # A customer of the bakery pays it with the garage's bank details.
+        "foreign": [(3, "PEETERS", 4)],
     },
     {
         "code": "LAMBERT",
@@ -153,6 +163,7 @@ CLIENTS = [
             (2, "Catalogue 48 pages (1000 ex.)", 1, "3450.00", 4, "ogm"),
             (2, "Cartes de visite", 10, "24.50", None, None),
         ],
+        "foreign": [],
     },
 ]
 
@@ -180,6 +191,25 @@ BANK_MESSAGES = [
 
 def _cents(value):
     return Decimal(value).quantize(Decimal("0.01"))
+
+
+# What "Retrieve from CodaBox" makes of each demo invoice, by how the statements pay it (see
+# CLIENTS): the addon reconciles exact and partial payments by structured communication.
+PAYMENT_STATE = {"ogm": "paid", "partial": "partial"}
+
+
+def expected_payment_state(how):
+    """The invoice's payment state once its client's statements are retrieved."""
+    return PAYMENT_STATE.get(how, "not_paid")
+
+
+def _paid_amount(total, how):
+    """What the customer pays: the total, half of it ("partial"), or 10.00 too much."""
+    if how == "partial":
+        return _cents(total / 2)
+    if how == "wrong":
+        return _cents(total + 10)
+    return _cents(total)
 
 
 class DemoData:
@@ -439,14 +469,19 @@ class DemoData:
     def _payments(self, client):
         """The movements paying the demo invoices, by statement day."""
         payments = {}
-        for invoice, (_customer, _label, _qty, _price, day, how) in client["invoices"]:
+        paying = [(invoice, day, how) for invoice, (*_spec, day, how) in client["invoices"]]
+        clients = {other["code"]: other for other in self.clients}
+        for day, code, number in client.get("foreign", ()):
+            invoice, _spec = clients[code]["invoices"][number - 1]
+            paying.append((invoice, day, "ogm"))
+        for invoice, day, how in paying:
             if day is None:
                 continue
             partner = invoice.partner_id
             account = partner.bank_ids[:1]
             locality = f"{partner.zip} {partner.city}"
             values = {
-                "amount": str(_cents(str(invoice.amount_total))),
+                "amount": str(_paid_amount(Decimal(str(invoice.amount_total)), how)),
                 "counterparty_name": partner.name,
                 "counterparty_account": account.sanitized_acc_number or "",
                 "counterparty_bic": account.bank_id.bic or "",
@@ -455,7 +490,7 @@ class DemoData:
                 "customer_reference": f"E2E{invoice.id:09d}",
                 "date": self.days[day - 1],
             }
-            if how == "ogm":
+            if how in ("ogm", "partial", "wrong"):
                 values["structured_communication"] = invoice.payment_reference
             else:
                 values["communication"] = f"Facture {invoice.name}"
