@@ -7,12 +7,16 @@ it); prints JSON lines: ``{"event": "ready"}`` once Odoo is loaded and warmed up
 rolled back, or with --accumulate all of them at the end.
 
 - ours: ``account.bank.statement._codabox_import_coda`` (what the CodaBox retrieval and
-  the upload wizard call);
-- oca: OCA's ``account.statement.import`` wizard, ``import_file_button``, as its tests do.
+  the upload wizard call), the company's reconciliation with invoices off: the import alone;
+- ours-reconcile: the same with the reconciliation on, open invoices and bills waiting for
+  half of the file's lines with a structured communication (made before each measured
+  import, not measured): 3 in 4 paid exactly, 1 in 4 partly;
+- oca: OCA's ``account.statement.import`` wizard, ``import_file_button``, as its tests do
+  (it reconciles nothing).
 
 Both run as the admin user in the main company, on the same journal (BENCH_IBAN).
 
-Usage: import_bench.py -c CONF -d DB --importer ours|oca [--runs N] [--accumulate]
+Usage: import_bench.py -c CONF -d DB --importer ours|ours-reconcile|oca [--runs N] [--accumulate]
        [--tracemalloc] [--warmup FILE] [--profile OUT] FILE...
 """
 
@@ -27,6 +31,58 @@ import tracemalloc
 from pathlib import Path
 
 from common import CpuClock, emit, odoo_env, peak_rss, reset_peak, rss, sql_count
+
+from coda_parser import parse
+
+
+def prepare_ours(env, data):
+    """The import alone: the company's reconciliation with invoices off."""
+    env.company.codabox_auto_reconcile = False
+    return {}
+
+
+def prepare_reconcile(env, data):
+    """The reconciliation on, and an open invoice (money in) or bill (money out) for every
+    other line of the file with a structured communication: 3 in 4 of the amount of the
+    line (paid exactly), 1 in 4 of twice that amount (paid partly)."""
+    from odoo import Command
+    from odoo.addons.l10n_be_codabox_connect.matching import normalise_reference
+
+    company = env.company
+    company.codabox_auto_reconcile = True
+    partner = env["res.partner"].search([("name", "=", "Bench Customer")], limit=1)
+    if not partner:
+        partner = env["res.partner"].create({"name": "Bench Customer", "is_company": True})
+    referenced = [
+        movement
+        for statement in parse(data)
+        for movement in statement.detail_movements
+        if movement.amount and normalise_reference(movement.communication)
+    ]
+    vals_list = []
+    for index, movement in enumerate(referenced[::2]):
+        amount = abs(float(movement.amount)) * (2 if index % 4 == 3 else 1)
+        vals_list.append(
+            {
+                "move_type": "out_invoice" if movement.amount > 0 else "in_invoice",
+                "partner_id": partner.id,
+                "invoice_date": movement.entry_date or movement.value_date,
+                "payment_reference": movement.communication,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Bench", "quantity": 1, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+    moves = env["account.move"].create(vals_list)
+    moves.action_post()
+    env.flush_all()
+    return {"invoices": len(moves), "referenced": len(referenced)}
+
+
+def prepare_oca(env, data):
+    return {}
 
 
 def import_ours(env, data, filename):
@@ -46,16 +102,21 @@ def import_oca(env, data, filename):
     return env["account.bank.statement"].browse(ids)
 
 
-IMPORTERS = {"ours": import_ours, "oca": import_oca}
+IMPORTERS = {
+    "ours": (prepare_ours, import_ours),
+    "ours-reconcile": (prepare_reconcile, import_ours),
+    "oca": (prepare_oca, import_oca),
+}
 
 
-def measure(env, importer, path, cpu_clock, profiler=None):
+def measure(env, importer, path, cpu_clock, profiler=None, prepare=None):
     """Import one file: wall and CPU time, queries and peak memory of the import alone.
 
     Peak memory is the growth of the resident size (VmHWM) during the import; with
     tracemalloc running, also the peak of the memory Python allocated during it.
     """
     data = path.read_bytes()
+    prepared = prepare(env, data) if prepare else {}
     gc.collect()
     reset_peak()
     before = rss()
@@ -81,15 +142,20 @@ def measure(env, importer, path, cpu_clock, profiler=None):
         result["traced_before"] = traced_before
     Line = env["account.bank.statement.line"]
     lines = Line.search_count([("statement_id", "in", statements.ids)])
+    reconciled = Line.search_count(
+        [("statement_id", "in", statements.ids), ("is_reconciled", "=", True)]
+    )
     return {
         "file": path.name,
         "statements": len(statements),
         "lines": lines,
+        "reconciled": reconciled,
         "seconds": seconds,
         **cpu,
         "queries": queries,
         **result,
         "balanced": all(st.balance_end == st.balance_end_real for st in statements),
+        **prepared,
     }
 
 
@@ -114,12 +180,13 @@ def main(argv=None) -> int:
     parser.add_argument("--profile", help="write a cProfile of the measured imports there")
     parser.add_argument("files", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    importer = IMPORTERS[args.importer]
+    prepare, importer = IMPORTERS[args.importer]
     profiler = cProfile.Profile() if args.profile else None
 
     with odoo_env(args.config, args.database) as env:
         cr = env.cr
         if args.warmup:  # first calls load code, templates and caches: not what is measured
+            prepare(env, args.warmup.read_bytes())
             importer(env, args.warmup.read_bytes(), args.warmup.name)
             env.flush_all()
             cr.rollback()
@@ -129,7 +196,7 @@ def main(argv=None) -> int:
         emit(event="ready", pid=os.getpid())
         for path in args.files:
             for run in range(args.runs):
-                result = measure(env, importer, path, cpu_clock, profiler)
+                result = measure(env, importer, path, cpu_clock, profiler, prepare)
                 if args.accumulate:
                     # What a commit does between two retrievals: the cache starts afresh.
                     env.invalidate_all()
