@@ -173,6 +173,12 @@ class CodaboxConnection(models.Model):
             if not locked:
                 result.update(busy=True, complete=False)
                 return result
+            if with_commit:
+                # This transaction may be older than the lock (a request's, or the job's
+                # previous company's): start afresh, so that what the previous holder
+                # committed is read, and not overwritten (a serialization failure).
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+                self.env.invalidate_all()
             try:
                 self._retrieve_documents(result, deadline, with_commit)
                 self._record_retrieval(False, complete=result["complete"])
