@@ -487,6 +487,9 @@ class CodaboxConnection(models.Model):
                     journals=journals,
                 )
             )
+        reconciliation = imported._reconciliation_message()
+        if reconciliation:
+            lines.append(reconciliation)
         for document in failed:
             lines.append(
                 _(

@@ -492,9 +492,9 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         calls = []
         for _call in range(20):
             cron, progress = cron._add_progress()
-            self.env["codabox.connection"].with_context(cron.env.context)._cron_retrieve(
-                with_commit=False
-            )
+            self.env["codabox.connection"].with_context(
+                ir_cron_progress_id=progress.id
+            )._cron_retrieve(with_commit=False)
             calls.append((progress.done, progress.remaining))
             if not progress.remaining:
                 break
