@@ -1,6 +1,6 @@
 """The real click path in Chromium: settings, Create connection, the consent on MyCodaBox's
 pages, a second company with the office password, "Retrieve from CodaBox", the statement
-and its PDF.
+and its PDF, and the invoice the statement paid.
 
 Odoo's tours run on Odoo's pages only, so the consent on the sandbox's MyCodaBox pages is
 driven from here, in the same browser, between two tours.
@@ -12,6 +12,7 @@ import time
 from concurrent.futures import Future
 from datetime import date
 
+from odoo import Command
 from odoo.tests.common import HOST, ChromeBrowser, HttpCase, tagged
 
 from ..coda_parser.generator import generate_statements
@@ -26,6 +27,7 @@ DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
 WHERE_AM_I = """location.href + ' ' +
     (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)"""
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PAID_REFERENCE = "+++283/7193/78545+++"  # a movement of the CODA file setUp delivers
 
 
 @tagged("post_install", "-at_install")
@@ -69,6 +71,27 @@ class TestClickPath(SandboxMixin, HttpCase):
             }
         )
         cls.env.ref("base.user_admin").company_ids |= cls.company_b
+        # The CODA file below pays it: +++283/7193/78545+++, 4 789,85 EUR.
+        Move = cls.env["account.move"].with_company(cls.company_b)
+        cls.invoice_b = Move.create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": cls.env["res.partner"].create({"name": "Customer of B"}).id,
+                "payment_reference": PAID_REFERENCE,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Work",
+                            "quantity": 1,
+                            "price_unit": 4789.85,
+                            "tax_ids": [Command.clear()],
+                        }
+                    )
+                ],
+            }
+        )
+        cls.invoice_b.action_post()
+        cls.invoice_b.payment_reference = PAID_REFERENCE
 
     def setUp(self):
         super().setUp()
@@ -203,3 +226,11 @@ class TestClickPath(SandboxMixin, HttpCase):
         )
         self.assertEqual(len(statement), 1)
         self.assertIn("application/pdf", statement.attachment_ids.mapped("mimetype"))
+
+        # The statement paid the invoice whose structured communication it carries.
+        self._tour(
+            browser,
+            f"/odoo/action-account.action_move_out_invoice_type/{self.invoice_b.id}",
+            "codabox_invoice_paid",
+        )
+        self.assertIn(self.invoice_b.payment_state, ("paid", "in_payment"))

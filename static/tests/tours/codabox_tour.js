@@ -85,8 +85,8 @@ tours.add("codabox_retrieve", {
             run: "click",
         },
         {
-            content: "The statements are imported",
-            trigger: ".o_notification:contains(statement(s) imported into)",
+            content: "The statements are imported, and pay an invoice",
+            trigger: ".o_notification:contains(statement(s) imported into):contains(reconciled with)",
         },
         {
             content: "The statements of the KBC journal",
@@ -119,6 +119,15 @@ tours.add("codabox_retrieve", {
                     throw new Error(`The PDF does not open: ${response.status} ${type}`);
                 }
             },
+        },
+    ],
+});
+
+tours.add("codabox_invoice_paid", {
+    steps: () => [
+        {
+            content: "The invoice the statement paid shows it",
+            trigger: ".o_form_view .ribbon:contains(Paid), .o_form_view .ribbon:contains(In Payment)",
         },
     ],
 });
