@@ -12,7 +12,8 @@ tools/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
    "Manage your consent" (``consent.png``) and allows; MyCodaBox sends it back to Odoo;
 3. the settings, scrolled to the CodaBox block of the connected company (``settings.png``);
 4. "Retrieve from CodaBox" on the company's bank journal (JSON-RPC), then the imported
-   statement that pays the most demo invoices (``statement.png``).
+   statement that pays the most demo invoices (``statement.png``), then an invoice it paid
+   (``invoice_paid.png``).
 
 It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
 the database dropped (``--keep`` keeps the database). Re-runnable: each run starts afresh.
@@ -486,6 +487,37 @@ def statement(browser, odoo, demo, company, out):
     save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "statement.png")
 
 
+def paid_invoice(browser, odoo, demo, company, out):
+    """An invoice the retrieved statement paid: its payment, on the bank line, in the form."""
+    invoices = odoo.call(
+        "account.move",
+        "search_read",
+        [
+            ("company_id", "=", company["id"]),
+            ("move_type", "=", "out_invoice"),
+            ("payment_state", "in", ["paid", "in_payment"]),
+        ],
+        fields=["name"],
+        order="id",
+        company=company["id"],
+    )
+    if not invoices:
+        raise Failure(f"no invoice of {company['name']} was paid by the statements")
+    browser.goto(
+        f"{demo.url}/odoo/accounting/action-account.action_move_out_invoice_type/"
+        f"{invoices[0]['id']}"
+    )
+    browser.wait(
+        "!!document.querySelector('.o_form_view .ribbon') && "
+        "!!document.querySelector('.o_form_view [name=tax_totals]')",
+        "the paid invoice's form",
+    )
+    time.sleep(1)
+    image = browser.screenshot()
+    bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 16
+    save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "invoice_paid.png")
+
+
 # --- the icon --------------------------------------------------------------------------------
 
 
@@ -565,6 +597,7 @@ def main(argv=None):
         consent(browser, odoo, demo, first, out)
         settings(browser, demo, out)
         statement(browser, odoo, demo, first, out)
+        paid_invoice(browser, odoo, demo, first, out)
     except Failure as error:
         say(f"FAILED: {error}")
         return 1
