@@ -265,7 +265,11 @@ class CodaboxConnection(models.Model):
             if document.state == "received":
                 document._import(with_commit)
             result["documents"] |= document
-            if document.state in FINAL_STATES and not document.acknowledged:
+            if document.state not in FINAL_STATES:
+                # Acknowledging a later entry would acknowledge this one too (by offset).
+                result["complete"] = False
+                return
+            if not document.acknowledged:
                 # Everything up to this entry is acknowledged: the ones before are final too.
                 client.acknowledge(feed_id, entry.feed_index)
                 document.write({"acknowledged": True, "acknowledged_at": fields.Datetime.now()})
