@@ -5,8 +5,9 @@
 setup:
 	@bash tools/setup.sh
 
+# TEST_ARGS go to pytest (make takes other words as targets): make test TEST_ARGS=tests/test_x.py
 test: setup
-	@bash tools/test.sh
+	@bash tools/test.sh $(TEST_ARGS)
 
 # The reconciliation tests next to OCA's account_reconcile_oca, in a database of their own.
 test-oca: setup
