@@ -22,6 +22,7 @@ STATE_LIFETIME = timedelta(minutes=15)
 
 def database_secret(env):
     """The database's own secret (``database.secret``), which never leaves the server."""
+    # sudo: the secret is readable by system administrators only; it is used, never shown.
     return env["ir.config_parameter"].sudo().get_param("database.secret").encode()
 
 

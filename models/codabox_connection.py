@@ -452,10 +452,11 @@ class CodaboxConnection(models.Model):
         """The connections the current run of the daily job has still to retrieve: not
         retrieved through to the end within the last three quarters of the job's interval
         (a day, unless an administrator changed it)."""
+        # sudo: reading the job's interval, which only administrators may read.
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()
         now = fields.Datetime.now()
-        interval = now - (now - _intervalTypes[cron.interval_type](cron.interval_number))
-        since = now - interval * 3 / 4
+        previous_run = now - _intervalTypes[cron.interval_type](cron.interval_number)
+        since = now - (now - previous_run) * 3 / 4
         return connections.filtered(
             lambda c: not c.last_complete_retrieval_at or c.last_complete_retrieval_at < since
         )
