@@ -1,4 +1,8 @@
-"""Pure-Python CODA (Belgian coded bank statement) parser and writer, standard library only."""
+"""Pure-Python CODA (Belgian coded bank statement) parser, standard library only.
+
+The writer and the statement generator that tests, the demo and the benchmarks use are in
+``dev/codagen`` (development only).
+"""
 
 from .model import (
     CodaError,
@@ -11,7 +15,6 @@ from .model import (
 )
 from .parser import bban_to_iban, decode_text, is_coda, parse
 from .structured import format_amount
-from .writer import write_coda
 
 __all__ = [
     "CodaError",
@@ -26,5 +29,4 @@ __all__ = [
     "format_amount",
     "is_coda",
     "parse",
-    "write_coda",
 ]

@@ -6,7 +6,7 @@ Nothing here pretends: every retrieval runs in an Odoo process of its own
 SIGKILL. The test reads the database with its own PostgreSQL connection and CodaBox's view
 through the sandbox's admin endpoint, as an outsider would.
 
-Databases: ``tools/test.sh`` leaves ``<test database>_template`` (the addon installed, no
+Databases: ``dev/test.sh`` leaves ``<test database>_template`` (the addon installed, no
 test data). :func:`prepared_database` copies it once per test module and adds the companies
 (Belgian chart, bank journal per IBAN), their CodaBox connections, an accountant and a
 statement uploaded by hand; :class:`World` copies that again for each test, with a sandbox
@@ -40,9 +40,8 @@ from psycopg2 import sql
 import odoo
 from odoo.tools import config
 
-from ..coda_parser.generator import generate_statements
-from ..coda_parser.writer import write_coda
 from ..codabox_client import CodaboxClient
+from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
 from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, sandbox_seed
 
@@ -414,9 +413,9 @@ def prepared_database(work_dir):
 
 
 def build_template(test_db, template):
-    """No template left by tools/test.sh (pytest run by hand): the slow way, from scratch."""
+    """No template left by dev/test.sh (pytest run by hand): the slow way, from scratch."""
     script = (
-        f'source "{ROOT}/tools/odoo-env.sh" && create_belgian_db "{template}" && '
+        f'source "{ROOT}/dev/odoo-env.sh" && create_belgian_db "{template}" && '
         f'odoo_bin -d "{template}" -i l10n_be_codabox_connect --stop-after-init --log-level=warn'
     )
     subprocess.run(["bash", "-c", script], check=True, timeout=900, env=os.environ)

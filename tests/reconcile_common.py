@@ -9,9 +9,8 @@ from datetime import date, timedelta
 from odoo import Command
 from odoo.tests.common import TransactionCase
 
-from ..coda_parser.generator import generate_statements
 from ..coda_parser.structured import format_ogm, ogm_check_digits
-from ..coda_parser.writer import write_coda
+from ..dev.codagen import generate_statements, write_coda
 
 BANK_IBAN = "BE68539007547034"
 # Accounts the counterparties pay from (valid Belgian IBANs no partner has yet).

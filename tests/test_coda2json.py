@@ -1,4 +1,4 @@
-"""scripts/coda2json.py, run as a user runs it: a separate Python process."""
+"""dev/scripts/coda2json.py, run as a user runs it: a separate Python process."""
 
 import json
 import subprocess
@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "scripts" / "coda2json.py"
+SCRIPT = ROOT / "dev" / "scripts" / "coda2json.py"
 DATA = Path(__file__).parent / "data" / "coda"
 
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from ..coda_parser import Movement, Statement, TransactionCode, parse
-from ..coda_parser.generator import generate_statements
 from ..coda_parser.structured import mod97_is_valid
-from ..coda_parser.writer import write_coda
+from ..dev.codagen import generate_statements, write_coda
 
 DATA = Path(__file__).parent / "data" / "coda"
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,7 +214,7 @@ def test_command_line(tmp_path):
     output = tmp_path / "demo.cod"
     command = [
         sys.executable,
-        str(ROOT / "scripts" / "generate_coda.py"),
+        str(ROOT / "dev" / "scripts" / "generate_coda.py"),
         "--iban",
         IBAN,
         "--statements",

@@ -11,8 +11,7 @@ from odoo.tests.common import TransactionCase, new_test_user, tagged
 from odoo.tools import file_open, mute_logger
 
 from ..coda_parser import parse
-from ..coda_parser.generator import generate_statements
-from ..coda_parser.writer import write_coda
+from ..dev.codagen import generate_statements, write_coda
 from ..models.account_bank_statement import CodaImportError, CodaUnknownAccountError
 
 MAIN_IBAN = "BE68 5390 0754 7034"

@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ..coda_parser import CodaError, parse
-from ..coda_parser.generator import generate_statements
-from ..coda_parser.writer import write_coda
+from ..dev.codagen import generate_statements, write_coda
 
 
 @cache

@@ -8,9 +8,8 @@ from odoo import fields
 from odoo.tests.common import TransactionCase, tagged
 from odoo.tools import config as odoo_config
 
-from ..coda_parser.generator import generate_statements
-from ..coda_parser.writer import write_coda
 from ..codabox_client import CodaboxClient
+from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
 from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
 

@@ -4,7 +4,7 @@ i18n/fr.po, with the same placeholders and HTML tags, and the translations load 
 
 The terms are read from the code as it is now, with Odoo's own exporter (what
 ``odoo-bin --i18n-export`` writes), so a new or changed string fails here until
-``bash tools/i18n.sh`` has merged it and someone has translated it.
+``bash dev/i18n.sh`` has merged it and someone has translated it.
 """
 
 import logging
@@ -46,7 +46,7 @@ def code_terms(cr):
     The exporter walks every addons path, links followed. Seen through the usual link
     (.odoo/addons), the addon holds .venv/ (other libraries' _() calls) and .odoo/ (that link
     again, a loop), so it reads the addon through a directory of links to its entries, hidden
-    ones left out: what tools/i18n.sh does too."""
+    ones left out: what dev/i18n.sh does too."""
     with tempfile.TemporaryDirectory() as addons:
         (Path(addons) / MODULE).mkdir()
         for entry in ROOT.iterdir():
@@ -112,7 +112,7 @@ class TestI18n(TransactionCase):
         gone = set(pot) - set(self.terms)
         if missing or gone:
             self.fail(
-                f"{POT.name} is stale: run 'bash tools/i18n.sh'.\n"
+                f"{POT.name} is stale: run 'bash dev/i18n.sh'.\n"
                 f"In the code, not in the .pot ({len(missing)}):\n{show(missing)}\n"
                 f"In the .pot, no longer in the code ({len(gone)}):\n{show(gone)}"
             )
@@ -128,7 +128,7 @@ class TestI18n(TransactionCase):
             if fuzzy:
                 failures.append(f"{lang}.po: {len(fuzzy)} fuzzy (to review):\n{show(fuzzy)}")
         if failures:
-            self.fail("Run 'bash tools/i18n.sh', then translate:\n" + "\n".join(failures))
+            self.fail("Run 'bash dev/i18n.sh', then translate:\n" + "\n".join(failures))
 
     def test_translations_keep_placeholders_and_tags(self):
         failures = []
@@ -148,7 +148,7 @@ class TestI18n(TransactionCase):
             self.fail("\n".join(failures))
 
     def test_po_files_match_the_pot(self):
-        """nl.po and fr.po are merged from the current .pot (tools/i18n.sh), nothing else."""
+        """nl.po and fr.po are merged from the current .pot (dev/i18n.sh), nothing else."""
         pot = set(entries(POT))
         for lang in LANGS:
             po = polib.pofile(str(I18N / f"{lang}.po"))
@@ -156,8 +156,7 @@ class TestI18n(TransactionCase):
             extra = {e.msgid for e in po if not e.obsolete and e.msgid} - pot
             if extra:
                 self.fail(
-                    f"{lang}.po has terms the .pot has not: run 'bash tools/i18n.sh'.\n"
-                    + show(extra)
+                    f"{lang}.po has terms the .pot has not: run 'bash dev/i18n.sh'.\n" + show(extra)
                 )
 
     def test_translations_load_into_odoo(self):

@@ -1,7 +1,7 @@
 """One accounting office, several Odoo databases, one CodaBox: each database connects its
 client companies with the office password made in the first one.
 
-Two real databases (copies of the template tools/test.sh leaves), each with its own Odoo
+Two real databases (copies of the template dev/test.sh leaves), each with its own Odoo
 registry in this process and its own committed transactions, against one sandbox, as two
 databases of an office meet one CodaBox.
 """
@@ -54,7 +54,7 @@ def office():
     """Databases A and B, and the sandbox: CodaBox knows the office and its four clients."""
     template = f"{config['db_name'].split(',')[0]}_template"
     if not database_exists(template):
-        pytest.fail(f"{template} is missing: run the tests through tools/test.sh")
+        pytest.fail(f"{template} is missing: run the tests through dev/test.sh")
     seed = sandbox_seed(
         [
             {

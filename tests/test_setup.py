@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_setup(**env):
     return subprocess.run(
-        ["bash", str(ROOT / "tools/setup.sh")],
+        ["bash", str(ROOT / "dev/setup.sh")],
         env={**os.environ, **env},
         capture_output=True,
         text=True,
@@ -41,14 +41,14 @@ def test_postgresql_not_answering():
 def test_wrong_python(tmp_path):
     """A fresh checkout (no .venv yet) with a Python that is not 3.11."""
     checkout = tmp_path / "checkout"
-    (checkout / "tools").mkdir(parents=True)
+    (checkout / "dev").mkdir(parents=True)
     for name in ("setup.sh", "requirements.txt", "constraints.txt"):
-        (checkout / "tools" / name).write_bytes((ROOT / "tools" / name).read_bytes())
+        (checkout / "dev" / name).write_bytes((ROOT / "dev" / name).read_bytes())
     fake_python = tmp_path / "python3.12"
     fake_python.write_text('#!/bin/sh\ncase "$*" in *platform*) echo 3.12.1 ;; *) exit 1 ;; esac\n')
     fake_python.chmod(0o755)
     result = subprocess.run(
-        ["bash", str(checkout / "tools/setup.sh")],
+        ["bash", str(checkout / "dev/setup.sh")],
         env={**os.environ, "PYTHON": str(fake_python)},
         capture_output=True,
         text=True,

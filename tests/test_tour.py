@@ -15,8 +15,7 @@ from datetime import date
 from odoo import Command
 from odoo.tests.common import HOST, ChromeBrowser, HttpCase, tagged
 
-from ..coda_parser.generator import generate_statements
-from ..coda_parser.writer import write_coda
+from ..dev.codagen import generate_statements, write_coda
 from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
 
 COMPANY_A_VAT, COMPANY_B_VAT = "BE0477472701", "BE0403019261"

@@ -1,4 +1,4 @@
-"""With OCA's account_reconcile_oca installed (tools/test_oca.sh, a database of its own): the
+"""With OCA's account_reconcile_oca installed (dev/test_oca.sh, a database of its own): the
 lines the addon leaves open are reconciled in OCA's screen through its model methods, and
 OCA's screen shows and undoes the addon's reconciliations. Not part of ``make test``: the
 main test database has no OCA addon."""
@@ -18,7 +18,7 @@ class TestWithAccountReconcileOca(ReconcileCase):
                 ("state", "=", "installed"),
             ]
         )
-        self.assertEqual(len(modules), 2, "run through tools/test_oca.sh")
+        self.assertEqual(len(modules), 2, "run through dev/test_oca.sh")
         self.assertIn("reconcile_data_info", self.env["account.bank.statement.line"]._fields)
 
     def test_left_over_line_reconciled_in_oca(self):

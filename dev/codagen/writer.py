@@ -9,7 +9,11 @@ amounts with more than three decimals are refused rather than rounded.
 from datetime import date
 from decimal import Decimal
 
-from .model import Information, Movement, Statement
+from . import coda_parser
+
+Information = coda_parser.Information
+Movement = coda_parser.Movement
+Statement = coda_parser.Statement
 
 
 def write_coda(statements: list[Statement]) -> bytes:

@@ -9,10 +9,18 @@ import random
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .model import Information, Movement, Statement, StructuredCommunication, TransactionCode
-from .parser import bban_to_iban, parse
-from .structured import encode, ogm_check_digits
+from . import coda_parser
 from .writer import write_coda
+
+Information = coda_parser.Information
+Movement = coda_parser.Movement
+Statement = coda_parser.Statement
+StructuredCommunication = coda_parser.StructuredCommunication
+TransactionCode = coda_parser.TransactionCode
+bban_to_iban = coda_parser.bban_to_iban
+parse = coda_parser.parse
+encode = coda_parser.structured.encode
+ogm_check_digits = coda_parser.structured.ogm_check_digits
 
 # (bank code prefix of the Belgian account number, BIC)
 _BANKS = (

@@ -1,8 +1,8 @@
 """The demo's data: an accounting office, three Belgian client companies, and their CodaBox.
 
-Run by tools/demo.sh with the virtualenv's Python, Odoo used as a library::
+Run by dev/demo.sh with the virtualenv's Python, Odoo used as a library::
 
-    python tools/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
+    python dev/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
         --sandbox-url http://127.0.0.1:8070 --odoo-url http://127.0.0.1:8069 \\
         --seed-out .odoo/demo-sandbox-seed.json
 
@@ -39,9 +39,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from coda_parser import FreeCommunication, parse  # noqa: E402
-from coda_parser.generator import generate_statements  # noqa: E402
 from coda_parser.parser import bban_to_iban  # noqa: E402
-from coda_parser.writer import write_coda  # noqa: E402
+from dev.codagen import generate_statements, write_coda  # noqa: E402
 
 PARAM = "l10n_be_codabox_connect."
 DATE_PARAM = "codabox_demo.date"  # the day the demo data was first made: all dates follow it

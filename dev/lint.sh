@@ -2,8 +2,8 @@
 # ruff (lint and format) over everything, then pylint-odoo's checks that matter over the addon.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 cd "$ROOT"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

@@ -1,4 +1,4 @@
-# Shared by the tools/ scripts (sourced, not run): where things are, and how to run Odoo.
+# Shared by the dev/ scripts (sourced, not run): where things are, and how to run Odoo.
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 VENV="$ROOT/.venv"
 STATE="$ROOT/.odoo"

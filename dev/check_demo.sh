@@ -13,15 +13,15 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 make -s -C "$ROOT" setup >/dev/null
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 DB=${CHECK_DEMO_DB:-codabox_demo_check}
 PORT=${CHECK_DEMO_PORT:-8169}
 SANDBOX_PORT=${CHECK_DEMO_SANDBOX_PORT:-8170}
 TIMEOUT=${CHECK_DEMO_TIMEOUT:-600}
 PY="$VENV/bin/python"
 LOG="$STATE/check-demo.log"
-# The demo's own files for a database other than the default one (see tools/demo.sh).
+# The demo's own files for a database other than the default one (see dev/demo.sh).
 DEMO_FILES=("$STATE/demo-sandbox-seed-$DB.json" "$STATE/demo-sandbox-state-$DB.json"
     "$STATE/demo-sandbox-$DB.log")
 if [ "$DB" = codabox_demo ]; then
@@ -327,7 +327,7 @@ def _retrieve():
 
 @check("the retrieval reconciled the statements with the invoices they pay, the others open")
 def _reconciled():
-    sys.path.insert(0, f"{root}/tools")
+    sys.path.insert(0, f"{root}/dev")
     from demo_data import CLIENTS, expected_payment_state
 
     clients = {client["name"]: client for client in CLIENTS}

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Retrieval from the CodaBox sandbox: N client companies with 3 documents each.
 
-Runs against a throwaway copy of the benchmark database (bench/run.py makes and drops it):
+Runs against a throwaway copy of the benchmark database (dev/bench/run.py makes and drops it):
 the retrieval commits as it goes, as in production. The sandbox runs in this process; the
 accounting office allows Odoo once in MyCodaBox (its pages, as a browser would), then its
 companies are connected through the API, in stages (1, then up to 10, then up to 50
@@ -23,9 +23,8 @@ from datetime import date
 
 from common import CLIENT_COUNT, OFFICE_VAT, CpuClock, emit, odoo_registry, sql_count
 
-from coda_parser.generator import generate_statements
-from coda_parser.writer import write_coda
 from codabox_client import CodaboxClient
+from dev.codagen import generate_statements, write_coda
 from sandbox.testing import running_sandbox
 
 OFFICE_LOGIN = "office@fiduciaire.example"

@@ -3,15 +3,15 @@
 # sandbox seeded with those clients and their CODA files, and the addon pointed at it.
 #
 # The database is made once and kept (DEMO_DB, default codabox_demo); when it exists with the
-# addon, the addon is upgraded and the demo data completed (tools/demo_data.py changes nothing
+# addon, the addon is upgraded and the demo data completed (dev/demo_data.py changes nothing
 # that is already there). The sandbox (DEMO_SANDBOX_PORT, default 8070) keeps its state in
 # .odoo/, next to its seed, so connections made in Odoo survive a restart; both start again
 # from scratch with the database. Odoo is served on 127.0.0.1:$DEMO_PORT (default 8069).
 # Ctrl-C (or SIGINT/SIGTERM to make's process group) stops Odoo and the sandbox.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 DB=${DEMO_DB:-codabox_demo}
 PORT=${DEMO_PORT:-8069}
 SANDBOX_PORT=${DEMO_SANDBOX_PORT:-8070}
@@ -70,7 +70,7 @@ else
     odoo_bin -d "$DB" -i l10n_be_codabox_connect --stop-after-init --log-level=warn
 fi
 say "demo data: accounting office, client companies, invoices, CODA files for the sandbox"
-"$PY" "$ROOT/tools/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
+"$PY" "$ROOT/dev/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
     --odoo-url "$ODOO_URL" --seed-out "$SEED"
 
 # --- the servers, stopped on exit ------------------------------------------------------------

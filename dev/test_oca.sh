@@ -14,8 +14,8 @@
 # existing one instead of making it again. Arguments are pytest arguments.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 DB=${TEST_OCA_DB:-codabox_test_oca}
 OCA="$STATE/oca-reconcile"
 PY="$VENV/bin/python"

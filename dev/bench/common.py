@@ -17,12 +17,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the addon's root
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coda_parser.generator import generate_statements  # noqa: E402 (needs the path above)
-from coda_parser.writer import write_coda  # noqa: E402
+from dev.codagen import generate_statements, write_coda  # noqa: E402
 
 BENCH_DIR = ROOT / ".bench"
 FILES_DIR = BENCH_DIR / "files"
@@ -137,7 +136,11 @@ def coda_file(name: str, count: int, **options) -> tuple[Path, dict]:
     Kept in .bench/files and made again only when its parameters or the code making it
     (generator, writer, parser, this module) change: large files take a while to make.
     """
-    sources = [ROOT / "coda_parser" / module for module in sorted(os.listdir(ROOT / "coda_parser"))]
+    sources = [
+        folder / module
+        for folder in (ROOT / "coda_parser", ROOT / "dev" / "codagen")
+        for module in sorted(os.listdir(folder))
+    ]
     key = hashlib.sha256(repr((name, count, sorted(options.items()))).encode())
     for source in [*sources, Path(__file__)]:
         if source.suffix == ".py":

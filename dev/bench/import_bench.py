@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Imports CODA files into the benchmark database with one importer and measures each import.
 
-Run by bench/run.py, one process per measurement (clean peaks, a budget enforced by killing
+Run by dev/bench/run.py, one process per measurement (clean peaks, a budget enforced by killing
 it); prints JSON lines: ``{"event": "ready"}`` once Odoo is loaded and warmed up, then one
 ``{"event": "import", ...}`` per import. Nothing stays in the database: every import is
 rolled back, or with --accumulate all of them at the end.

@@ -13,10 +13,9 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the addon's root
 
-from coda_parser.generator import generate_statements
-from coda_parser.writer import write_coda
+from dev.codagen import generate_statements, write_coda
 
 
 def main(argv: list[str] | None = None) -> int:

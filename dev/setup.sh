@@ -48,7 +48,7 @@ fi
 SETUPTOOLS="==75.8.2"
 if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('setuptools') != '${SETUPTOOLS#==}')" 2>/dev/null; then
     step "installing setuptools$SETUPTOOLS into $VENV"
-    PIP_CONSTRAINT="$ROOT/tools/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CONSTRAINT="$ROOT/dev/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1 \
         "$VENV/bin/python" -m pip install --quiet "setuptools$SETUPTOOLS" \
         || fail "pip could not install setuptools$SETUPTOOLS (see above)."
 fi
@@ -57,11 +57,11 @@ fi
 # python-ldap is left out: it only serves auth_ldap and needs libldap headers to build.
 REQS="$STATE/requirements.txt"
 mkdir -p "$STATE"
-{ grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt"; cat "$ROOT/tools/requirements.txt"; } > "$REQS.new"
+{ grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt"; cat "$ROOT/dev/requirements.txt"; } > "$REQS.new"
 STAMP="$VENV/.requirements.sha256"
 if [ ! -f "$STAMP" ] || [ "$(sha256sum < "$REQS.new")" != "$(cat "$STAMP")" ]; then
     step "installing Odoo's requirements and ours into $VENV (takes a few minutes the first time)"
-    export PIP_CONSTRAINT="$ROOT/tools/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1
+    export PIP_CONSTRAINT="$ROOT/dev/constraints.txt" PIP_DISABLE_PIP_VERSION_CHECK=1
     "$VENV/bin/python" -m pip install --quiet "setuptools$SETUPTOOLS" wheel
     "$VENV/bin/python" -m pip install --quiet -r "$REQS.new" \
         || fail "pip could not install the requirements (see above); a package index must be reachable the first time."

@@ -1,10 +1,10 @@
 """Takes the README's screenshots on the real screens of the demo, in headless Chromium.
 
-    .venv/bin/python tools/screenshots.py [--out static/description] [--keep]
+    .venv/bin/python dev/screenshots.py [--out static/description] [--keep]
 
-Runs ``make setup``, then ``tools/demo.sh`` on a throwaway database (SHOTS_DB, default
+Runs ``make setup``, then ``dev/demo.sh`` on a throwaway database (SHOTS_DB, default
 codabox_demo_shots) and its own ports (SHOTS_PORT 8269, SHOTS_SANDBOX_PORT 8270), as
-tools/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
+dev/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
 
 1. log in as admin/admin;
 2. the first client company asks for a connection (over JSON-RPC, as check_demo.sh does):
@@ -76,7 +76,7 @@ def pg_env():
 
 
 class Demo:
-    """``tools/demo.sh`` in its own process group, on the given database and ports."""
+    """``dev/demo.sh`` in its own process group, on the given database and ports."""
 
     def __init__(self, db, port, sandbox_port):
         self.db, self.port, self.sandbox_port = db, port, sandbox_port
@@ -119,7 +119,7 @@ class Demo:
         with open(self.log, "wb") as log:
             # A process group of its own, SIGINT as in a terminal: stopped as Ctrl-C stops it.
             self.process = subprocess.Popen(
-                ["bash", str(ROOT / "tools/demo.sh")],
+                ["bash", str(ROOT / "dev/demo.sh")],
                 cwd=ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -4,7 +4,7 @@
 # untranslated and changed ones as fuzzy (with their previous msgid), and prints how many terms
 # each language still has to translate. tests/test_i18n.py fails until that count is 0.
 #
-#   bash tools/i18n.sh            # I18N_DB names the database (default codabox_i18n)
+#   bash dev/i18n.sh            # I18N_DB names the database (default codabox_i18n)
 #
 # The export runs on a database with the addon installed: made when missing (Belgian company,
 # l10n_be chart), else upgraded to the code as it is now.
@@ -13,8 +13,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 DB=${I18N_DB:-codabox_i18n}
 MODULE=l10n_be_codabox_connect
 I18N="$ROOT/i18n"
@@ -44,7 +44,7 @@ while IFS= read -r dir; do  # the configured addons paths, but the one holding t
     [ -z "$dir" ] || [ -e "$dir/$MODULE/__manifest__.py" ] || ADDONS_PATH="$dir,$ADDONS_PATH"
 done < <(sed -n 's/^addons_path *= *//p' "$CONF" | tr ',' '\n' | tac)
 
-# Like tools/test.sh: the install and the upgrade must be clean (no warning from Odoo).
+# Like dev/test.sh: the install and the upgrade must be clean (no warning from Odoo).
 odoo_clean() {
     local log
     log=$(odoo_bin --addons-path="$ADDONS_PATH" -d "$DB" "$@" --stop-after-init \

@@ -15,11 +15,11 @@
 # BENCH_QUICK=1 (or --quick): fewer sizes and runs, smaller time budget, a few minutes.
 # BENCH_DEADLINE (minutes for the whole run: 20, quick 10) and BENCH_BUDGET (seconds per
 # import: 300, quick 120) trade completeness for time. BENCH_REBUILD=1 makes the database
-# again. Other arguments go to bench/run.py.
+# again. Other arguments go to dev/bench/run.py.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=tools/odoo-env.sh
-source "$ROOT/tools/odoo-env.sh"
+# shellcheck source=dev/odoo-env.sh
+source "$ROOT/dev/odoo-env.sh"
 BENCH="$ROOT/.bench"
 DB=${BENCH_DB:-codabox_bench}
 PY="$VENV/bin/python"
@@ -40,7 +40,7 @@ done
 
 # --- OCA's addons, from PyPI -----------------------------------------------------------------
 # account_statement_import_coda 18.0 and what its wheels require (Requires-Dist), pinned to
-# what was measured; pycoda itself is in the venv (tools/requirements.txt).
+# what was measured; pycoda itself is in the venv (dev/requirements.txt).
 OCA_WHEELS=(
     "odoo-addon-account-statement-import-coda==18.0.1.0.0.2"
     "odoo-addon-account_statement_import_file==18.0.1.0.3.2"
@@ -97,11 +97,11 @@ else
     odoo_quiet -i l10n_be_codabox_connect,account_statement_import_coda
 fi
 # The fixtures: bank journal, client companies with their charts and journals (idempotent).
-"$PY" "$ROOT/bench/setup_db.py" -c "$BENCH_CONF" -d "$DB"
+"$PY" "$ROOT/dev/bench/setup_db.py" -c "$BENCH_CONF" -d "$DB"
 say "database ready in $((SECONDS - started)) s"
 
 # --- the measurements ------------------------------------------------------------------------
 cd "$ROOT"
-exec "$PY" "$ROOT/bench/run.py" -c "$BENCH_CONF" -d "$DB" --output "$ROOT/docs/benchmarks.md" \
+exec "$PY" "$ROOT/dev/bench/run.py" -c "$BENCH_CONF" -d "$DB" --output "$ROOT/docs/benchmarks.md" \
     --started "$STARTED" \
     ${args[@]+"${args[@]}"}
