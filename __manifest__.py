@@ -6,6 +6,10 @@
     "license": "LGPL-3",
     "author": "l10n_be_codabox_connect contributors",
     "website": "https://github.com/l10n-be-codabox-connect/l10n_be_codabox_connect",
+    "maintainers": ["l10n-be-codabox-connect"],
+    # Beta: CodaBox's Connect protocol is implemented from its public description and tested
+    # against our sandbox, not yet against CodaBox's production service.
+    "development_status": "Beta",
     "depends": ["account"],
     "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [
