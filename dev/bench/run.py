@@ -8,8 +8,9 @@
 3. retrieval from the CodaBox sandbox, on a throwaway copy of the database
    (dev/bench/retrieval_bench.py).
 
-The whole run keeps to a deadline (20 minutes from --started, 10 in quick mode; --deadline
-in minutes), each import to a budget (300 s, 120 s in quick mode; --budget in seconds):
+The measuring keeps to a deadline (20 minutes from --started, when the database was ready,
+10 in quick mode; --deadline in minutes), each import to a budget (300 s, 120 s in quick
+mode; --budget in seconds):
 what would not fit is reported as over budget or not run. Ratios, not absolute numbers,
 are what compares: both sides run on the same files, the same database and the same
 machine, one after the other.
@@ -570,7 +571,8 @@ def report(info, mode_name, mode, parse_results, imports, memory, retrieval, sec
         "are CPU time (of Odoo's process and of its PostgreSQL backend) unless said otherwise:",
         "time spent waiting for a core on a busy machine is not the code's.",
         "",
-        f"- Date: {info['date']}, {mode_name} mode, {seconds / 60:.1f} minutes in all",
+        f"- Date: {info['date']}, {mode_name} mode, {seconds / 60:.1f} minutes of measuring"
+        " (the database built or upgraded before)",
         f"- Machine: {info['cpu']}, {info['cpus']} CPUs, {info['memory']}, {info['platform']}"
         f" (load average at the start: {info['load']})",
         f"- Odoo {info['odoo']}, Python {info['python']}, PostgreSQL {info['postgres']}",
@@ -648,9 +650,12 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer sizes and runs")
     parser.add_argument("--output", type=Path, help="where to write the Markdown report")
     parser.add_argument(
-        "--started", type=float, default=time.time(), help="start of make bench (epoch)"
+        "--started",
+        type=float,
+        default=time.time(),
+        help="start of the measuring (epoch): the database was ready then",
     )
-    parser.add_argument("--deadline", type=float, help="minutes for the whole run")
+    parser.add_argument("--deadline", type=float, help="minutes of measuring")
     parser.add_argument("--budget", type=float, help="seconds allowed to one import")
     options = parser.parse_args(argv)
     mode_name = "quick" if options.quick else "full"

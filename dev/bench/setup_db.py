@@ -93,7 +93,8 @@ def history(env, journal):
     env.cr.commit()
     print(
         f"bench: imported the bench journal's history ({info['lines']} lines) "
-        f"in {time.monotonic() - started:.0f} s"
+        f"in {time.monotonic() - started:.0f} s",
+        flush=True,
     )
 
 
@@ -133,6 +134,14 @@ def main(argv=None) -> int:
                 env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
             bank_journal(env, company, client_iban(index), "Bank", "BNK1")
             cr.commit()
+            if made:  # the first run only: the charts take most of the set-up's time
+                elapsed = time.monotonic() - started
+                left = elapsed / made * (CLIENT_COUNT - index)
+                print(
+                    f"bench: client company {index}/{CLIENT_COUNT} ready "
+                    f"({elapsed:.0f} s, about {left / 60:.0f} min left)",
+                    flush=True,
+                )
         if made:
             print(
                 f"bench: made {made} client companies with their charts of accounts "
