@@ -4,26 +4,10 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
-from odoo.exceptions import UserError
 from odoo.tools import format_date
 
 from ..coda_parser import CodaError, bban_to_iban, parse
-
-
-class CodaImportError(UserError):
-    """A CODA file that cannot be imported; nothing of it was imported."""
-
-
-class CodaUnknownAccountError(CodaImportError):
-    """A statement of the file is for an account that no bank journal of the company holds.
-
-    ``account_number`` and ``currency`` let the caller offer to create that journal.
-    """
-
-    def __init__(self, message, account_number, currency):
-        super().__init__(message)
-        self.account_number = account_number
-        self.currency = currency
+from ..exceptions import CodaImportError, CodaUnknownAccountError
 
 
 class AccountBankStatement(models.Model):

@@ -16,6 +16,7 @@ from ..codabox_client import (
     NotAccountingOffice,
     NotClientOfOffice,
 )
+from ..exceptions import CodaboxUserError
 
 PARAM_PREFIX = "l10n_be_codabox_connect."
 # CodaBox's production services; the demo and the tests point these system parameters at
@@ -27,14 +28,6 @@ DEFAULT_MYCODABOX_URL = "https://mycodabox.com"
 # Accounting administrators may do what accountants may: Odoo's groups do not imply it
 # (Community's administrators lack "Show Full Accounting Features").
 ALSO_ALLOWED = {"account.group_account_user": ("account.group_account_manager",)}
-
-
-class CodaboxUserError(UserError):
-    """A CodaBox failure, translated for the user, keeping the client's exception."""
-
-    def __init__(self, message, error):
-        super().__init__(message)
-        self.codabox_error = error
 
 
 class CodaboxApi(models.AbstractModel):

@@ -12,7 +12,7 @@ from odoo.tools import file_open, mute_logger
 
 from ..coda_parser import parse
 from ..dev.codagen import generate_statements, write_coda
-from ..models.account_bank_statement import CodaImportError, CodaUnknownAccountError
+from ..exceptions import CodaImportError, CodaUnknownAccountError
 
 MAIN_IBAN = "BE68 5390 0754 7034"
 SAVINGS_IBAN = "BE71 0961 2345 6769"

@@ -6,7 +6,7 @@ from pathlib import PurePath
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.account_bank_statement import CodaUnknownAccountError
+from ..exceptions import CodaUnknownAccountError, ZipRefused
 
 # What one upload may unpack: a year of daily CODA files and their PDFs for a few dozen
 # accounts fits many times. Zip bombs (a few KB that unpack to gigabytes, or thousands of
@@ -16,10 +16,6 @@ ZIP_MAX_UNPACKED = 200 * 1024 * 1024
 ZIP_READ_CHUNK = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 ARCHIVE_SUFFIXES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
-
-
-class ZipRefused(Exception):
-    """An uploaded archive refused whole, with the translated message that says why."""
 
 
 class CodaImportWizardLine(models.TransientModel):
