@@ -294,23 +294,21 @@ class AccountBankStatement(models.Model):
         after, from these values).
 
         Override to fill fields of your own from the movement (e.g. the bank's reference,
-        the counterparty's BIC) or to choose another label; keep ``unique_import_id``,
-        which makes a second import of the same file a no-op.
+        the counterparty's BIC or address); the label and the partner have hooks of their
+        own (:meth:`_coda_line_label`, :meth:`_coda_line_partner`). Keep
+        ``unique_import_id``, which makes a second import of the same file a no-op.
 
         :param index: the movement's position in the statement (the first carries the
             statement's free communications in its narration)
         :param partners: ``{sanitized account number: partner}`` found for the whole file
         """
         statement_date = coda_statement.new_balance_date or coda_statement.creation_date
-        counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
         return {
             "journal_id": journal.id,
             "date": movement.entry_date or movement.value_date or statement_date,
             "amount": float(movement.amount),
-            "payment_ref": movement.communication
-            or movement.counterparty_name
-            or movement.transaction_code.label,
-            "partner_id": partners.get(counterparty, self.env["res.partner"]).id,
+            "payment_ref": self._coda_line_label(movement),
+            "partner_id": self._coda_line_partner(movement, partners).id,
             "partner_name": movement.counterparty_name or False,
             "account_number": movement.counterparty_account or False,
             "transaction_type": movement.transaction_code.label,
@@ -319,6 +317,31 @@ class AccountBankStatement(models.Model):
                 key, movement
             ),
         }
+
+    @api.model
+    def _coda_line_label(self, movement):
+        """The label of a statement line (``payment_ref``): the movement's communication,
+        else the counterparty's name, else the kind of transaction.
+
+        The communication is what reconciliation reads (a structured one pays an invoice),
+        so keep it first. Override for a bank-specific label, e.g. a bank that puts its own
+        reference in the communication of card payments, or to prefix the counterparty."""
+        return (
+            movement.communication or movement.counterparty_name or movement.transaction_code.label
+        )
+
+    @api.model
+    def _coda_line_partner(self, movement, partners):
+        """The partner of a statement line: the one partner holding the movement's
+        counterparty account (``partners``, from :meth:`_coda_partners_by_account`), or an
+        empty recordset.
+
+        Called for every movement from values found in one search for the whole file: an
+        override must not search per line. Override to find partners otherwise, e.g. a
+        payment provider's settlements booked on the provider, whatever account they come
+        from."""
+        counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
+        return partners.get(counterparty, self.env["res.partner"])
 
     @api.model
     def _coda_select_movements(self, coda_statement, globalisation, notes):
@@ -392,6 +415,10 @@ class AccountBankStatement(models.Model):
 
         Bank accounts of the company and shared ones count; an account several partners
         share names no one, since guessing would post a payment to the wrong partner.
+        One search for the whole file; override to look further in it (e.g. the accounts a
+        module keeps elsewhere), keeping it one search.
+
+        :return: ``{sanitized account number: partner}``
         """
         numbers = {self._coda_sanitized_counterparty(m.counterparty_account) for m in movements}
         numbers.discard(False)
