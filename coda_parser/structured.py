@@ -314,13 +314,20 @@ def ogm_is_valid(digits: str) -> bool:
     """Belgian structured communication: the last 2 digits are the first 10 mod 97 (0 → 97)."""
     if len(digits) != 12 or not digits.isdecimal():
         return False
-    check = int(digits[:10]) % 97 or 97
-    return check == int(digits[10:])
+    return int(ogm_check_digits(digits[:10])) == int(digits[10:])
 
 
 def ogm_check_digits(ten_digits: str) -> str:
-    """The 2 check digits completing a 10-digit Belgian structured communication."""
+    """The 2 check digits completing a 10-digit Belgian structured communication, or a
+    Belgian bank account number (the bank code and the account's 7 digits): the 10 digits
+    modulo 97, 0 written 97."""
     return f"{int(ten_digits) % 97 or 97:02d}"
+
+
+def enterprise_number_check_digits(eight_digits: str) -> str:
+    """The 2 check digits completing a Belgian enterprise number (the VAT number without
+    ``BE``, as record 0 gives the holder's): 97 minus its first 8 digits modulo 97."""
+    return f"{97 - int(eight_digits) % 97:02d}"
 
 
 def format_ogm(digits: str) -> str:

@@ -12,6 +12,7 @@ from ..coda_parser.structured import (
     decode_fields,
     encode,
     encode_fields,
+    enterprise_number_check_digits,
     format_amount,
     format_ogm,
     iso_check_digits,
@@ -62,7 +63,11 @@ def test_ogm_check_digits(digits, valid):
 def test_ogm_helpers():
     assert ogm_check_digits("1234567890") == "02"
     assert ogm_check_digits("0000000097") == "97"
+    assert ogm_check_digits("5390075470") == "34"  # account 539-0075470-34
     assert format_ogm("123456789002") == "+++123/4567/89002+++"
+    assert enterprise_number_check_digits("01234567") == "49"
+    assert enterprise_number_check_digits("04774727") == "01"
+    assert enterprise_number_check_digits("00000097") == "97"
 
 
 def test_100_iso_creditor_reference():

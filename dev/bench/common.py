@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the addon's root
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from coda_parser.structured import ogm_check_digits  # noqa: E402
 from dev.codagen import generate_statements, write_coda  # noqa: E402
 
 BENCH_DIR = ROOT / ".bench"
@@ -41,7 +42,7 @@ def _extra(rng: random.Random, day: date) -> dict:
     ten = f"{rng.randrange(10**10):010d}"
     return {
         "amount": str(amount),
-        "structured_communication": ten + f"{int(ten) % 97 or 97:02d}",
+        "structured_communication": ten + ogm_check_digits(ten),
         "counterparty_name": f"Extra Counterparty {rng.randint(1, 40)}",
         "counterparty_account": "BE71096123456769",
         "counterparty_bic": "GKCCBEBB",

@@ -19,20 +19,21 @@ from datetime import date
 from common import BENCH_IBAN, CLIENT_COUNT, coda_file, odoo_registry
 
 from coda_parser import bban_to_iban
+from coda_parser.structured import enterprise_number_check_digits, ogm_check_digits
 
 # Lines of January 2024 in the bench journal: the measured files come after them.
 HISTORY_LINES = 2000
 
 
 def client_vat(index: int) -> str:
-    """A valid Belgian company number: 0 + 7 digits + 97 - (those 8 digits mod 97)."""
+    """A valid Belgian company number: 0, 7 digits and their check digits."""
     eight = f"0{5100000 + index:07d}"
-    return f"BE{eight}{97 - int(eight) % 97:02d}"
+    return f"BE{eight}{enterprise_number_check_digits(eight)}"
 
 
 def client_iban(index: int) -> str:
     ten = f"363{4200000 + index:07d}"
-    return bban_to_iban(f"{ten}{int(ten) % 97 or 97:02d}")
+    return bban_to_iban(ten + ogm_check_digits(ten))
 
 
 def bank_journal(env, company, iban, name, code):

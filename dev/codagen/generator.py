@@ -21,6 +21,7 @@ bban_to_iban = coda_parser.bban_to_iban
 parse = coda_parser.parse
 encode = coda_parser.structured.encode
 ogm_check_digits = coda_parser.structured.ogm_check_digits
+enterprise_number_check_digits = coda_parser.structured.enterprise_number_check_digits
 
 # (bank code prefix of the Belgian account number, BIC)
 _BANKS = (
@@ -287,7 +288,7 @@ def generate_statements(
     iban = iban.replace(" ", "").upper()
     bank_bic = _BIC_BY_CODE.get(iban[4:7], "GEBABEBB") if iban.startswith("BE") else ""
     company = f"0{rng.randrange(10**7):07d}"
-    company += f"{97 - int(company) % 97:02d}"
+    company += enterprise_number_check_digits(company)
     extras: dict[date, list[dict]] = {}
     for values in extra_movements or ():
         day = values.get("date", start_date)
