@@ -483,30 +483,36 @@ class CodaboxClient:
 
     @staticmethod
     def _connect_errors(office_vat=None, company_vat=None):
+        """The exception each Connect error code means, carrying the VAT numbers the call
+        was for (the Odoo glue names the office and the company by them)."""
         office = office_vat or "the accounting office"
         company = company_vat or "the company"
+        about = {"office_vat": office_vat, "company_vat": company_vat}
         return {
             "unknownAccountingOffice": NotAccountingOffice(
                 f"CodaBox does not know {office_vat or 'this VAT number'} as an accounting office. "
                 "CodaBox Connect is for accounting offices only: a company that is itself a "
-                "CodaBox client (an SME) receives its CODA files by SFTP and imports them by hand."
+                "CodaBox client (an SME) receives its CODA files by SFTP and imports them by hand.",
+                **about,
             ),
             "consentNotValid": ConsentNotValid(
                 f"The consent of {office} in MyCodaBox is not allowed (denied, cancelled or not "
-                "decided yet): allow it in MyCodaBox > Administration > CodaBox Connect."
+                "decided yet): allow it in MyCodaBox > Administration > CodaBox Connect.",
+                **about,
             ),
             "invalidPassword": InvalidOfficePassword(
-                f"CodaBox refused the office password of {office}."
+                f"CodaBox refused the office password of {office}.", **about
             ),
             "alreadyRegistered": AlreadyRegistered(
-                f"{company} is already connected to CodaBox through this software."
+                f"{company} is already connected to CodaBox through this software.", **about
             ),
             "notFound": NotClientOfOffice(
-                f"CodaBox does not know {company} as a client of {office}."
+                f"CodaBox does not know {company} as a client of {office}.", **about
             ),
             "invalidCode": InvalidAuthorizationCode(
                 "The authorization code from MyCodaBox is unknown, already used or expired (it "
-                "is valid for 10 minutes): create the connection again."
+                "is valid for 10 minutes): create the connection again.",
+                **about,
             ),
         }
 

@@ -1,9 +1,14 @@
 """One exception per way a CodaBox call can fail.
 
-Each carries a stable machine ``code`` (the Odoo glue translates by it or by class) and an
-English ``message`` that names what is wrong. None ever holds a secret: messages are built
-from VAT numbers, ids, host names and statuses, and any text from CodaBox is scrubbed of
-the secrets sent with the call before it is quoted.
+Each carries a stable machine ``code``, which the Odoo glue words for the user, once per
+code: CodaBox's own error code where CodaBox answers one for this failure
+(``unknownAccountingOffice``, ``consentNotValid``, ``invalidPassword``,
+``alreadyRegistered``, ``notFound`` for a company that is not a client of the office,
+``invalidCode``; MyCodaBox sends the first and ``notFound`` back to the software too), else
+the client's own. Each has an English ``message`` that names what is wrong, and, when the
+call was about them, the ``office_vat`` and ``company_vat`` it was for. None ever holds a
+secret: messages are built from VAT numbers, ids, host names and statuses, and any text from
+CodaBox is scrubbed of the secrets sent with the call before it is quoted.
 """
 
 
@@ -12,10 +17,12 @@ class CodaboxError(Exception):
 
     code = "codaboxError"
 
-    def __init__(self, message, *, status=None):
+    def __init__(self, message, *, status=None, office_vat=None, company_vat=None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.office_vat = office_vat
+        self.company_vat = company_vat
 
     def __str__(self):
         return self.message
@@ -80,7 +87,7 @@ class AlreadyRegistered(CodaboxError):
 class NotClientOfOffice(CodaboxError):
     """CodaBox does not know the company as a client of the accounting office."""
 
-    code = "notClientOfOffice"
+    code = "notFound"
 
 
 class InvalidAuthorizationCode(CodaboxError):

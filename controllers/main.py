@@ -11,6 +11,9 @@ from ..codabox_client import CodaboxError
 
 _logger = logging.getLogger(__name__)
 SETTINGS_URL = "/odoo/action-account.action_account_config"
+# What MyCodaBox sends back instead of an authorization code (our protocol, as the sandbox
+# speaks it): codabox.api words them, the first two as CodaBox's API errors of that code.
+MYCODABOX_REFUSALS = ("unknownAccountingOffice", "notFound", "access_denied")
 
 
 class CodaboxConnectController(http.Controller):
@@ -37,11 +40,14 @@ class CodaboxConnectController(http.Controller):
         company = env["res.company"].browse(claim.company_id)
         if claim.answer is None:
             if error or not code:
-                return self._result_page(self._denial_message(error), success=False)
+                return self._result_page(self._denial_message(error, claim), success=False)
             try:
                 claim = states._exchange(claim, code, state)
             except CodaboxError as failure:
-                return self._result_page(env["codabox.api"]._user_message(failure), success=False)
+                message = env["codabox.api"]._user_message(
+                    failure, office_vat=claim.office_vat, company=company
+                )
+                return self._result_page(message, success=False)
         try:
             with env.cr.savepoint():
                 states._complete(claim)
@@ -68,21 +74,15 @@ class CodaboxConnectController(http.Controller):
             success=True,
         )
 
-    def _denial_message(self, error):
-        if error == "unknownAccountingOffice":
-            return request.env["codabox.api"]._not_accounting_office_message()
-        if error == "notFound":
-            return _(
-                "CodaBox does not know this company as a client of the accounting office: "
-                "nothing was connected. Check the company's VAT number and the office's client "
-                "list in MyCodaBox."
-            )
-        if error == "access_denied":
-            return _(
-                "The accounting office denied Odoo access in MyCodaBox: nothing was connected. "
-                "Create the connection again to allow it."
-            )
-        return _(
+    def _denial_message(self, error, claim):
+        """Why MyCodaBox sent the browser back without an authorization code."""
+        env = request.env
+        message = error in MYCODABOX_REFUSALS and env["codabox.api"]._code_message(
+            error,
+            office_vat=claim.office_vat,
+            company=env["res.company"].browse(claim.company_id),
+        )
+        return message or _(
             "MyCodaBox did not allow the connection (%(error)s): nothing was connected.",
             error=error or _("no authorization code"),
         )

@@ -1,21 +1,7 @@
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
 
-from ..codabox_client import (
-    AlreadyRegistered,
-    CodaboxClient,
-    CodaboxError,
-    CodaboxProtocolError,
-    CodaboxRateLimited,
-    CodaboxServerError,
-    CodaboxUnreachable,
-    ConsentNotValid,
-    CredentialsRefused,
-    InvalidAuthorizationCode,
-    InvalidOfficePassword,
-    NotAccountingOffice,
-    NotClientOfOffice,
-)
+from ..codabox_client import CodaboxClient, CodaboxError
 from ..exceptions import CodaboxUserError
 
 PARAM_PREFIX = "l10n_be_codabox_connect."
@@ -108,59 +94,126 @@ class CodaboxApi(models.AbstractModel):
         )
 
     @api.model
-    def _user_message(self, error):
-        """The translated message for a client exception, naming what went wrong."""
-        if isinstance(error, NotAccountingOffice):
-            return self._not_accounting_office_message()
-        messages = {
-            CodaboxUnreachable: _("CodaBox cannot be reached: %(detail)s. Try again later."),
-            CodaboxServerError: _("CodaBox answered with an error: %(detail)s. Try again later."),
-            CodaboxRateLimited: _(
+    def _code_messages(self):
+        """The user's message for each error code: the client exceptions' ``code`` (CodaBox's
+        own where it answers one) and the refusals MyCodaBox sends back to the consent
+        callback (``unknownAccountingOffice``, ``notFound``, ``access_denied``).
+
+        A message may use ``%(detail)s`` (the client's English words on the failure),
+        ``%(office)s`` and ``%(company)s`` (:meth:`_office_name`, :meth:`_company_name`).
+        Override to word a code otherwise, or to add the codes of a newer client.
+        """
+        return {
+            "unreachable": _("CodaBox cannot be reached: %(detail)s. Try again later."),
+            "serverError": _("CodaBox answered with an error: %(detail)s. Try again later."),
+            "rateLimited": _(
                 "CodaBox received too many requests and asks to wait: try again in a few minutes."
             ),
-            CredentialsRefused: _(
+            "credentialsRefused": _(
                 "CodaBox refused the credentials: %(detail)s. If CodaBox does not know the "
                 "software, check the system parameter l10n_be_codabox_connect.software_id; if "
                 "the company's connection was revoked, connect the company again."
             ),
-            ConsentNotValid: _(
+            "consentNotValid": _(
                 "The accounting office's consent in MyCodaBox is not valid (denied, cancelled "
                 "or not decided yet): %(detail)s. Allow Odoo again in MyCodaBox > Administration > "
                 "CodaBox Connect, or create the connection again."
             ),
-            InvalidOfficePassword: _(
-                "CodaBox refused the accounting office password: type the one shown when the "
-                "office's first company was connected, or the last one set with Change password."
+            "unknownAccountingOffice": _(
+                "CodaBox Connect is for accounting offices only, and CodaBox does not know "
+                "%(office)s as an accounting office. A company (SME) that is a CodaBox client "
+                "itself receives its CODA files by SFTP: import them by hand with the Import CODA "
+                "menu of Invoicing > Accounting."
             ),
-            AlreadyRegistered: _("This company is already connected to CodaBox: %(detail)s."),
-            NotClientOfOffice: _(
-                "CodaBox does not know this company as a client of the accounting office: "
-                "%(detail)s. Check the company's VAT number and the office's client list in "
+            "invalidPassword": _(
+                "CodaBox refused the accounting office password of %(office)s: type the one "
+                "shown when the office's first company was connected, or the last one set with "
+                "Change password."
+            ),
+            "alreadyRegistered": _("This company is already connected to CodaBox: %(detail)s."),
+            "notFound": _(
+                "CodaBox does not know %(company)s as a client of the accounting office "
+                "%(office)s. Check the company's VAT number and the office's client list in "
                 "MyCodaBox."
             ),
-            InvalidAuthorizationCode: _(
+            "invalidCode": _(
                 "CodaBox refused the authorization (used or expired): %(detail)s. Create the "
                 "connection again."
             ),
-            CodaboxProtocolError: _("CodaBox sent an answer Odoo does not understand: %(detail)s."),
+            "protocolError": _("CodaBox sent an answer Odoo does not understand: %(detail)s."),
+            "access_denied": _(
+                "The accounting office denied Odoo access in MyCodaBox: nothing was connected. "
+                "Create the connection again to allow it."
+            ),
         }
-        for error_class, message in messages.items():
-            if isinstance(error, error_class):
-                return (
-                    message % {"detail": error.message.rstrip(".")}
-                    if "%(detail)s" in message
-                    else message
-                )
-        return _("CodaBox error: %(detail)s", detail=error.message.rstrip("."))
 
     @api.model
-    def _not_accounting_office_message(self):
-        return _(
-            "CodaBox Connect is for accounting offices only, and CodaBox does not know this "
-            "VAT number as an accounting office. A company (SME) that is a CodaBox client "
-            "itself receives its CODA files by SFTP: import them by hand with the Import CODA "
-            "menu of Invoicing > Accounting."
+    def _code_message(self, code, detail="", *, office_vat=None, company_vat=None, company=None):
+        """The message of ``code`` (:meth:`_code_messages`), or None for a code it does not
+        know (the caller says so in its own words).
+
+        :param detail: the client's English words on the failure
+        :param office_vat: the office VAT the call was for (normalised, BE0123456789)
+        :param company_vat: the company VAT the call was for, when ``company`` is not known
+        :param company: the client company the call was for
+        """
+        message = self._code_messages().get(code)
+        if message is None:
+            return None
+        return message % {
+            "detail": detail,
+            "office": self._office_name(office_vat, company),
+            "company": self._company_name(company, company_vat),
+        }
+
+    @api.model
+    def _user_message(self, error, *, office_vat=None, company=None):
+        """The translated message for a client exception, by its ``code``.
+
+        The exception names the office and the company the call was for when the client knew
+        them; a caller that knows them better (the code exchange names neither) passes them.
+        """
+        detail = error.message.rstrip(".")
+        message = self._code_message(
+            error.code,
+            detail,
+            office_vat=office_vat or error.office_vat,
+            company_vat=error.company_vat,
+            company=company,
         )
+        return message or _("CodaBox error: %(detail)s", detail=detail)
+
+    @api.model
+    def _office_name(self, office_vat, company=None):
+        """How messages name the accounting office of VAT ``office_vat``: the name of the
+        Accounting Firm with this VAT of ``company`` or of a company of the user, with the
+        VAT; the VAT alone when no company has it as its Accounting Firm (only its VAT was
+        typed in the settings).
+
+        Override to name offices from elsewhere, e.g. a module keeping a directory of them.
+        """
+        if not office_vat:
+            return _("the accounting office")
+        for client in (company or self.env["res.company"]) | self.env.user.company_ids:
+            firm = client.account_representative_id
+            if firm.vat and client._codabox_office_vat() == office_vat:
+                return _("%(name)s (%(vat)s)", name=firm.name, vat=office_vat)
+        return office_vat
+
+    @api.model
+    def _company_name(self, company=None, company_vat=None):
+        """How messages name the client company: ``company``, else the user's company with
+        VAT ``company_vat``, by name and VAT; the VAT alone when no company of the user has
+        it."""
+        if not company and company_vat:
+            company = self.env.user.company_ids.filtered(
+                lambda c: c.vat and c._codabox_company_vat() == company_vat
+            )[:1]
+        if not company:
+            return company_vat or _("this company")
+        if not company.vat:
+            return company.name
+        return _("%(name)s (%(vat)s)", name=company.name, vat=company._codabox_company_vat())
 
     @api.model
     def _user_error(self, error: CodaboxError):

@@ -215,8 +215,11 @@ def test_wrong_office_password(sandbox):
 
 def test_company_not_client_of_the_office(sandbox):
     connect_first(sandbox)
-    with pytest.raises(NotClientOfOffice, match=OTHER_OFFICE_CLIENT):
+    with pytest.raises(NotClientOfOffice, match=OTHER_OFFICE_CLIENT) as refused:
         make_client(sandbox).connect_company(OFFICE, OTHER_OFFICE_CLIENT, OFFICE_PASSWORD)
+    # CodaBox's code, the one MyCodaBox sends back too; the VATs the Odoo side names.
+    assert refused.value.code == "notFound"
+    assert (refused.value.office_vat, refused.value.company_vat) == (OFFICE, OTHER_OFFICE_CLIENT)
 
 
 def test_company_already_registered(sandbox):

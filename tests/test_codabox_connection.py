@@ -75,6 +75,12 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         )
         return password, back
 
+    def _firm(self, name, vat):
+        """An accounting firm, as the company's Accounting Firm names the office (the
+        sandbox's VAT numbers have no valid check digits: base_vat is told not to check)."""
+        partners = self.env["res.partner"].with_context(no_vat_validation=True)
+        return partners.create({"name": name, "vat": vat, "is_company": True})
+
     def _open_callback(self, callback_url):
         self.authenticate("admin", "admin")
         parts = urlsplit(callback_url)
@@ -138,10 +144,11 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         self.assertFalse(self.env["codabox.office"]._for_vat(OFFICE_VAT))
 
     def test_sme_gets_told_connect_is_for_offices(self):
-        self.company_a.codabox_office_vat = SME_VAT
+        self.company_a.account_representative_id = self._firm("SME Direct", SME_VAT)
         _password, back = self._consent(self.company_a)
         page = self._open_callback(back)
         self.assertIn("for accounting offices only", page)
+        self.assertIn("does not know SME Direct (BE0500000293) as an accounting office", page)
         self.assertIn("SFTP", page)
         self.assertFalse(self.company_a._codabox_connection())
 
@@ -251,17 +258,27 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
 
     def test_company_not_client_of_the_office(self):
         password = self._connect_first_company()
+        self.company_c.account_representative_id = self._firm("Fiduciaire Demo", OFFICE_VAT)
         wizard = self._wizard(self.company_c)
         wizard.office_password = password
         wizard.action_connect()
-        self.assertIn("not know this company as a client", wizard.error_message)
+        self.assertIn(
+            "does not know Client C (BE0202239951) as a client of the accounting office "
+            "Fiduciaire Demo (BE0400000196)",
+            wizard.error_message,
+        )
         self.assertFalse(self.company_c._codabox_connection())
 
     def test_company_not_client_at_consent(self):
         self.company_c.codabox_office_vat = OFFICE_VAT
         _password, back = self._consent(self.company_c)
         page = self._open_callback(back)
-        self.assertIn("does not know this company as a client", page)
+        # Only the office VAT is in the settings: the office is named by it.
+        self.assertIn(
+            "does not know Client C (BE0202239951) as a client of the accounting office "
+            "BE0400000196",
+            page,
+        )
         self.assertFalse(self.company_c._codabox_connection())
 
     def test_company_without_vat_is_told(self):
