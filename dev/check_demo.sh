@@ -262,6 +262,7 @@ def _consent():
     settings = call("res.config.settings", "create", {}, company=first)
     manage = "action_codabox_manage_connection"
     wizard = call("res.config.settings", manage, [settings], company=first)["res_id"]
+    call("codabox.connection.wizard", "action_create_connection", [wizard], company=first)
     fields = ["step", "new_password"]
     (values,) = call("codabox.connection.wizard", "read", [wizard], fields, company=first)
     assert values["step"] == "create", values

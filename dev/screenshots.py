@@ -364,6 +364,9 @@ def consent(browser, odoo, demo, company, out):
         "res.config.settings", "action_codabox_manage_connection", [settings], company=company["id"]
     )
     wizard = action["res_id"]
+    odoo.call(
+        "codabox.connection.wizard", "action_create_connection", [wizard], company=company["id"]
+    )
     (values,) = odoo.call(
         "codabox.connection.wizard",
         "read",

@@ -223,6 +223,8 @@ class TestAccessRights(AccessSetup, TransactionCase):
         )
         wizard_id = action["res_id"]
         methods = [
+            "action_create_connection",
+            "action_use_office_password",
             "action_go_to_mycodabox",
             "action_connect",
             "action_restart_consent",
@@ -393,6 +395,7 @@ class TestAccessRights(AccessSetup, TransactionCase):
             env["res.company"].browse(self.company_a.id)
         )
         wizard = env["codabox.connection.wizard"].browse(action["res_id"])
+        wizard.action_create_connection()
         self.env.invalidate_all()
         new_password = wizard.web_read({"new_password": {}, "step": {}})[0]["new_password"]
         self.assertEqual(wizard.step, "create")
@@ -580,6 +583,7 @@ class TestConsentCallback(AccessSetup, HttpCase):
         """Create connection as ``user``, then the office allows Odoo on MyCodaBox."""
         wizards = self.env["codabox.connection.wizard"].with_user(user)
         wizard = wizards.browse(wizards._open_for(self.company_a.with_user(user))["res_id"])
+        wizard.action_create_connection()
         password = wizard.new_password
         wizard.password_saved = True
         url = wizard.action_go_to_mycodabox()["url"]

@@ -57,9 +57,11 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         )
 
     def _consent(self, company, decision="allow", office_password=None):
-        """Create connection → MyCodaBox (sign in, consent) → the callback URL CodaBox
-        sends the browser back to."""
+        """Manage Connection → Create connection → MyCodaBox (sign in, consent) → the
+        callback URL CodaBox sends the browser back to."""
         wizard = self._wizard(company)
+        self.assertEqual(wizard.step, "start")
+        wizard.action_create_connection()
         self.assertEqual(wizard.step, "create")
         password = wizard.new_password
         self.assertGreaterEqual(len(password.replace("-", "")), 20)
@@ -117,6 +119,37 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         # Nothing readable of the password is left in the consent request.
         consent_request = self.env["codabox.connect.state"].sudo().search([])
         self.assertTrue(all(r.used and not r.encrypted_password for r in consent_request))
+
+    def test_create_connection_makes_the_password_once(self):
+        """Opening "Manage Connection" generates nothing; "Create connection" generates the
+        office password once: clicked again, or the dialog opened again, it is not replaced
+        behind the user's back."""
+        wizard = self._wizard(self.company_a)
+        self.assertEqual(wizard.step, "start")
+        self.assertFalse(wizard.new_password)
+        self.assertFalse(wizard.sudo().new_password_encrypted)
+        self.assertFalse(wizard.office_known)
+        wizard.action_create_connection()
+        password = wizard.new_password
+        self.assertRegex(password, r"^([2-9A-Z]{5}-){4}[2-9A-Z]{5}$")
+        self.assertNotIn(password, wizard.sudo().new_password_encrypted)
+        wizard.action_create_connection()
+        self.assertEqual(wizard.new_password, password, "created once")
+        again = self._wizard(self.company_a)
+        self.assertEqual(again.step, "start", "a dialog opened again shows no other password")
+        self.assertFalse(again.new_password)
+
+    def test_unknown_office_offers_the_office_password(self):
+        """In a database that does not know the office yet: "Create connection" or "Connect
+        with the office password" (the office allowed Odoo from another database)."""
+        wizard = self._wizard(self.company_a)
+        self.assertEqual(wizard.step, "start")
+        arch = wizard.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('name="action_create_connection"', arch)
+        self.assertIn('name="action_use_office_password"', arch)
+        wizard.action_use_office_password()
+        self.assertEqual(wizard.step, "connect")
+        self.assertFalse(wizard.new_password)
 
     def test_settings_show_status(self):
         self._connect_first_company()

@@ -129,7 +129,8 @@ def _create_connection(database, key, sandbox, password_holder):
     with database.env(uid=2) as env:
         company = database.company(env, key)
         wizard = _wizard(env, company)
-        assert wizard.step == "create"
+        assert wizard.step == "start"
+        wizard.action_create_connection()
         password = wizard.new_password
         wizard.password_saved = True
         url = wizard.action_go_to_mycodabox()["url"]
@@ -151,7 +152,7 @@ def _connect(database, key, password):
         company = database.company(env, key)
         wizard = _wizard(env, company)
         opened_at = wizard.step
-        if wizard.step == "create":
+        if wizard.step == "start":
             wizard.action_use_office_password()
         wizard.office_password = password
         wizard.action_connect()
@@ -185,7 +186,7 @@ def test_second_database_connects_with_the_office_password(office):
 
     # Database B does not know the office: it offers both ways; the office password wins.
     error, opened_at = _connect(b, "b1", first_password)
-    assert opened_at == "create"
+    assert opened_at == "start"
     assert error is False
     assert _connection(b, "b1") == "connected"
     assert _office_consent(sandbox) == consent_before, "no new consent"

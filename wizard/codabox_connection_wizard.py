@@ -30,6 +30,11 @@ class CodaboxConnectionWizard(models.TransientModel):
     """ "Manage Connection": create, connect with the office password, refresh, revoke,
     change the office password.
 
+    As CodaBox's help pages tell accountants: "Manage Connection" explains, then "Create
+    connection" generates the office password, once, and shows it, once. Opening the dialog
+    generates nothing: a password copied from a dialog closed before MyCodaBox was never in
+    use, and a dialog opened again says so instead of showing another one.
+
     The wizard holds passwords between two clicks: the office password it generated (shown
     once) and the one the user types. The database keeps only their ciphertext (Fernet, key
     derived with HKDF-SHA256 from ``database.secret`` and the record's own random salt), in
@@ -44,6 +49,7 @@ class CodaboxConnectionWizard(models.TransientModel):
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     step = fields.Selection(
         [
+            ("start", "Not connected"),
             ("create", "Create connection"),
             ("connect", "Connect with the office password"),
             ("manage", "Connected"),
@@ -162,7 +168,6 @@ class CodaboxConnectionWizard(models.TransientModel):
         self.env["codabox.api"]._check_rights(company)
         connection = company._codabox_connection()
         values = {"company_id": company.id, "connection_id": connection.id}
-        new_password = False
         if connection:
             values.update(step="manage", office_vat=connection.office_id.vat)
         else:
@@ -170,14 +175,8 @@ class CodaboxConnectionWizard(models.TransientModel):
             company._codabox_company_vat()
             office = self.env["codabox.office"]._for_vat(office_vat)
             values.update(office_vat=office_vat, office_known=bool(office))
-            if office and office._has_password():
-                values["step"] = "connect"
-            else:
-                values["step"] = "create"
-                new_password = generate_office_password()
-        wizard = self.create(values)
-        wizard._set_secret("new_password", new_password)
-        return wizard._reopen()
+            values["step"] = "connect" if office and office._has_password() else "start"
+        return self.create(values)._reopen()
 
     def _reopen(self):
         return {
@@ -205,6 +204,16 @@ class CodaboxConnectionWizard(models.TransientModel):
             )
 
     # -- buttons -----------------------------------------------------------------------------
+
+    def action_create_connection(self):
+        """ "Create connection": the office password, generated once and shown once, on the
+        way to the office's consent in MyCodaBox."""
+        self.ensure_one()
+        self._check_rights()
+        if self.step == "start":
+            self.write({"step": "create", "password_saved": False, "error_message": False})
+            self._set_secret("new_password", generate_office_password())
+        return self._reopen()
 
     def action_go_to_mycodabox(self):
         """First company of an office: off to MyCodaBox for the office's consent."""
