@@ -10,7 +10,9 @@
     # Beta: CodaBox's Connect protocol is implemented from its public description and tested
     # against our sandbox, not yet against CodaBox's production service.
     "development_status": "Beta",
-    "depends": ["account"],
+    # l10n_be: the companies CODA serves are Belgian, on its chart (be_comp) and its structured
+    # communication (+++xxx/xxxx/xxxxx+++) on invoices; the tests need both in any database.
+    "depends": ["account", "l10n_be"],
     "external_dependencies": {"python": ["requests", "cryptography"]},
     "data": [
         "security/ir.model.access.csv",
