@@ -1,8 +1,10 @@
 from collections import defaultdict
 from decimal import Decimal
 
+from psycopg2 import errors as pgerrors
+
 from odoo import api, models
-from odoo.tools import SQL, create_index
+from odoo.tools import SQL, create_index, mute_logger
 
 from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
 
@@ -17,6 +19,128 @@ MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    # -- entry names of a CODA import, given for the whole batch -------------------------------
+    # Odoo names each new entry on its own (_set_next_sequence): two searches for the
+    # journal's last name when the entry is created and two more when it is posted, then two
+    # UPDATEs, per entry. The entries of an import (context key codabox_batch_sequence) are
+    # named together: the last name read once per journal and period, the next numbers given
+    # in date order as _set_next_sequence gives them, written in one savepoint that Odoo's own
+    # unique index on posted names guards. When another transaction took one of those names
+    # meanwhile, Odoo's own naming, with its retries, names the batch instead.
+
+    def _compute_name(self):
+        batch = self._codabox_batch_to_name()
+        if not batch:
+            return super()._compute_name()
+        drafts = batch.filtered(lambda move: move.state == "draft")
+        named = drafts._codabox_leave_drafts_unnamed() | (batch - drafts)._codabox_name_batch()
+        super(AccountMove, self - named)._compute_name()
+        named._inverse_name()
+        return None
+
+    def _codabox_batch_to_name(self):
+        """The entries of ``self`` that the import names as a batch: without a name yet,
+        posted or new drafts, of a CODA import (context key ``codabox_batch_sequence``).
+
+        Override to leave more entries to Odoo's naming one by one, e.g. a journal whose
+        sequence another module makes on its own."""
+        if not self.env.context.get("codabox_batch_sequence") or len(self) < 2:
+            return self.browse()
+        return self.filtered(
+            lambda move: (
+                move.state == "posted" or (move.state == "draft" and not move.posted_before)
+            )
+            and move.name in (False, "/")
+            and move.date
+            and move.journal_id
+            and move.move_type == "entry"
+            and not move.quick_edit_mode
+        )
+
+    def _codabox_leave_drafts_unnamed(self):
+        """New draft entries that Odoo would leave without a name (``/``) because their
+        journal already has a name in their period: one search per journal and day instead of
+        one per entry. The others (the first of a period) are left to Odoo.
+
+        :return: the entries named ``/`` here
+        """
+        unnamed = self.browse()
+        for _key, moves in self.grouped(lambda move: (move.journal_id, move.date)).items():
+            if moves[0]._get_last_sequence():
+                unnamed |= moves
+        unnamed.name = "/"
+        return unnamed
+
+    def _codabox_name_batch(self):
+        """Name new posted entries the way ``_set_next_sequence`` does, in date order, the
+        journal's last name read once per journal and period (the first entry of a period
+        is named by ``_set_next_sequence`` itself).
+
+        :return: the entries named here (none when another transaction took a name first:
+            then Odoo names them one by one, retrying)
+        """
+        if not self:
+            return self.browse()
+        ordered = self.sorted(lambda move: (move.journal_id.id, move.date, move.ref or "", move.id))
+        self._codabox_prepare_naming()
+        named = self.browse()
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                period = None  # (journal, first day, last day, format, its values)
+                for move in ordered:
+                    if (
+                        period
+                        and period[0] == move.journal_id
+                        and period[1] <= move.date <= period[2]
+                    ):
+                        _journal, _start, _end, format_string, values = period
+                        values["seq"] += 1
+                        move.name = format_string.format(**values)
+                        named |= move
+                        continue
+                    named.flush_recordset(["name"])
+                    last = move._get_last_sequence()
+                    if not last:  # the first entry of its period: Odoo names it
+                        move._set_next_sequence()
+                        last = move.name
+                    period = move._codabox_sequence_period(last)
+                    if move.name in (False, "/"):
+                        values = period[4]
+                        values["seq"] += 1
+                        move.name = period[3].format(**values)
+                        named |= move
+                named.flush_recordset(["name"])
+        except (pgerrors.ExclusionViolation, pgerrors.UniqueViolation):
+            self.name = False  # Odoo's _compute_name names them again, one by one
+            return self.browse()
+        named._compute_split_sequence()
+        named.flush_recordset(["sequence_prefix", "sequence_number"])
+        return named
+
+    def _codabox_prepare_naming(self):
+        """What ``_set_next_sequence`` does before it writes a name: the entries' other
+        fields written first, and the fields depending on the name to be computed again
+        (the ORM protects them while the name is computed)."""
+        self.flush_recordset()
+        registry = self.env.registry
+        triggers = registry._field_triggers[self._fields["name"]]
+        for inverse_field, triggered_fields in triggers.items():
+            for triggered_field in triggered_fields:
+                if not triggered_field.store or not triggered_field.compute:
+                    continue
+                for field in registry.field_inverses[inverse_field[0]] if inverse_field else [None]:
+                    self.env.add_to_compute(triggered_field, self[field.name] if field else self)
+
+    def _codabox_sequence_period(self, last):
+        """The journal's last name ``last`` in this entry's period, parsed as
+        ``_set_next_sequence`` parses it: ``(journal, first day, last day, format, values)``."""
+        self.ensure_one()
+        format_string, values = self._get_sequence_format_param(last)
+        start, end, _year_start, _year_end = self._get_sequence_date_range(
+            self._deduce_sequence_number_reset(last)
+        )
+        return self.journal_id, start, end, format_string, values
 
     def init(self):
         result = super().init()
