@@ -37,10 +37,10 @@ class CodaboxPasswordAttempt(models.Model):
         if refused >= MAX_REFUSED_PER_HOUR:
             raise UserError(
                 _(
-                    "CodaBox refused %(count)s office passwords of yours for accounting office "
-                    "%(vat)s in the last hour: wait an hour before trying again.",
+                    "CodaBox refused %(count)s office passwords of yours for the accounting "
+                    "office %(office)s in the last hour: wait an hour before trying again.",
                     count=refused,
-                    vat=office_vat,
+                    office=self.env["codabox.api"]._office_name(office_vat),
                 )
             )
 
