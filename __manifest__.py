@@ -13,7 +13,7 @@
     # l10n_be: the companies CODA serves are Belgian, on its chart (be_comp) and its structured
     # communication (+++xxx/xxxx/xxxxx+++) on invoices; the tests need both in any database.
     "depends": ["account", "l10n_be"],
-    "external_dependencies": {"python": ["requests", "cryptography"]},
+    "external_dependencies": {"python": ["requests", "cryptography", "paramiko"]},
     "data": [
         "security/ir.model.access.csv",
         "security/codabox_security.xml",
