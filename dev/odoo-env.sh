@@ -4,6 +4,7 @@ VENV="$ROOT/.venv"
 STATE="$ROOT/.odoo"
 CONF="$STATE/odoo.conf"
 ADDON_LINK="$STATE/addons/l10n_be_codabox_connect"
+ADDON_PACKAGE=odoo.addons.l10n_be_codabox_connect
 [ -f "$STATE/odoo-src" ] && [ -x "$VENV/bin/python" ] \
     || { echo "$(basename "$0"): run 'make setup' first" >&2; exit 1; }
 ODOO_SRC=$(cat "$STATE/odoo-src")
@@ -21,4 +22,24 @@ create_belgian_db() {
                              city = 'Brussel', zip = '1000'
                          WHERE id = (SELECT partner_id FROM res_company WHERE id = 1)"
     odoo_bin -d "$db" -i l10n_be --stop-after-init --log-level=warn --without-demo=all
+}
+
+# PYTEST_ARGS: the arguments of dev/test.sh and dev/test_oca.sh for pytest --pyargs, the addon's
+# test paths (tests/test_x.py::TestY, tests_oca) named by module, as pytest-odoo imports them.
+# Given paths, pytest would import tests/conftest.py before pytest-odoo has set Odoo up, under a
+# name Odoo refuses (l10n_be_codabox_connect.tests.conftest, outside odoo.addons).
+pytest_args() {
+    local arg path
+    PYTEST_ARGS=()
+    for arg in "$@"; do
+        case "$arg" in
+            tests | tests/* | tests_oca | tests_oca/*)
+                path=${arg%%::*}
+                path=${path%/}
+                path=${path%.py}
+                PYTEST_ARGS+=("$ADDON_PACKAGE.${path//\//.}${arg#"${arg%%::*}"}")
+                ;;
+            *) PYTEST_ARGS+=("$arg") ;;
+        esac
+    done
 }

@@ -36,18 +36,16 @@ rm -rf "$STATE/data/filestore/${DB}_template"
 [ ! -d "$STATE/data/filestore/$DB" ] \
     || cp -a "$STATE/data/filestore/$DB" "$STATE/data/filestore/${DB}_template"
 
-# pytest must see the tests under the addon's module name: through the addons-path link.
-args=()
-for arg in "$@"; do
-    case "$arg" in tests|tests/*) args+=("$ADDON_LINK/$arg") ;; *) args+=("$arg") ;; esac
-done
-printf '%s\n' "${args[@]}" | grep -q "^$ADDON_LINK/tests" || args+=("$ADDON_LINK/tests")
+# pytest must see the tests under the addon's module name: by module (pytest_args, --pyargs).
+pytest_args "$@"
+args=("${PYTEST_ARGS[@]}")
+printf '%s\n' "${args[@]}" | grep -q "^$ADDON_PACKAGE.tests" || args+=("$ADDON_PACKAGE.tests")
 
 cd "$STATE"
 set +e
 "$VENV/bin/python" -m pytest -p no:cacheprovider --rootdir="$ADDON_LINK" \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http --odoo-log-level=warn -rs \
-    --odoo-extra=log-handler=odoo.tests.common:CRITICAL "${args[@]}"
+    --odoo-extra=log-handler=odoo.tests.common:CRITICAL --pyargs "${args[@]}"
 status=$?
 set -e
 # pytest's exit code 5 means it collected nothing: that is a failure here, not a pass.

@@ -90,17 +90,15 @@ fi
 say "database ready in $((SECONDS - STARTED)) s"
 
 # --- the tests ---------------------------------------------------------------------------
-args=()
-for arg in "$@"; do
-    case "$arg" in tests*) args+=("$ADDON_LINK/$arg") ;; *) args+=("$arg") ;; esac
-done
-[ ${#args[@]} -gt 0 ] && printf '%s\n' "${args[@]}" | grep -q "^$ADDON_LINK/tests" \
-    || args+=("$ADDON_LINK/tests/test_reconcile.py" "$ADDON_LINK/tests_oca")
+pytest_args "$@"
+args=("${PYTEST_ARGS[@]}")
+[ ${#args[@]} -gt 0 ] && printf '%s\n' "${args[@]}" | grep -q "^$ADDON_PACKAGE.tests" \
+    || args+=("$ADDON_PACKAGE.tests.test_reconcile" "$ADDON_PACKAGE.tests_oca")
 cd "$STATE"
 set +e
 "$PY" -m pytest -p no:cacheprovider --rootdir="$ADDON_LINK" --odoo-config="$OCA_CONF" \
     --odoo-database="$DB" --odoo-log-level=warn -rs \
-    --odoo-extra=log-handler=odoo.tests.common:CRITICAL "${args[@]}"
+    --odoo-extra=log-handler=odoo.tests.common:CRITICAL --pyargs "${args[@]}"
 status=$?
 set -e
 [ $status -eq 5 ] && echo "test-oca: no test was collected" >&2

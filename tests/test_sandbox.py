@@ -15,33 +15,28 @@ import pytest
 import requests
 
 from ..sandbox import faults
-from ..sandbox.state import EXAMPLE_SEED, read_seed
+from ..sandbox.state import EXAMPLE_SEED
 from ..sandbox.testing import MyCodaBoxRefused, SandboxAdminError, running_sandbox
+from .parties import (
+    EXAMPLE_COMPANY_A_VAT,
+    EXAMPLE_COMPANY_B_VAT,
+    EXAMPLE_DOCS_A,
+    EXAMPLE_LOGIN,
+    EXAMPLE_LOGIN_PASSWORD,
+    EXAMPLE_OFFICE_PASSWORD,
+    EXAMPLE_OFFICE_VAT,
+    EXAMPLE_OTHER_OFFICE_CLIENT_VAT,
+    EXAMPLE_SME_VAT,
+    EXAMPLE_SOFTWARE_ID,
+)
 
-SEED = read_seed()
-OFFICE = "BE0477472701"
-LOGIN, LOGIN_PASSWORD = "marie.lambert", "lambert-2025"
-COMPANY_A = "BE0428759497"
-COMPANY_B = "BE0202239951"
-OTHER_OFFICE_CLIENT = "BE0403019261"
-OFFICE_PASSWORD = "Kx7-office-Pw-2025"
 REDIRECT = "https://odoo.example/codabox/connect/callback?db=demo"
-DOCS_A = next(c for c in SEED["companies"] if c["vat"] == COMPANY_A)["documents"]
 ADDON_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    with running_sandbox() as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sandbox(sandbox):
-    sandbox.reset()
-
-
-def authorize_url(sandbox, office_vat=OFFICE, company_vat=COMPANY_A, **overrides):
+def authorize_url(
+    sandbox, office_vat=EXAMPLE_OFFICE_VAT, company_vat=EXAMPLE_COMPANY_A_VAT, **overrides
+):
     query = {
         "software_id": sandbox.software_id,
         "office_vat": office_vat,
@@ -60,17 +55,20 @@ def api(sandbox, method, path, *, auth=None, software_id=None, **kwargs):
     )
 
 
-def connect(sandbox, company_vat=COMPANY_A):
+def connect(sandbox, company_vat=EXAMPLE_COMPANY_A_VAT):
     """Consent in MyCodaBox, then the code exchange: the company's connection answer."""
     back = sandbox.authorize_in_browser(
-        authorize_url(sandbox, company_vat=company_vat), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+        authorize_url(sandbox, company_vat=company_vat),
+        EXAMPLE_LOGIN,
+        EXAMPLE_LOGIN_PASSWORD,
+        EXAMPLE_OFFICE_PASSWORD,
     )
     code = parse_qs(urlsplit(back).query)["code"][0]
     answer = api(
         sandbox,
         "POST",
         "/v2/connect/token/",
-        json={"code": code, "office_password": OFFICE_PASSWORD},
+        json={"code": code, "office_password": EXAMPLE_OFFICE_PASSWORD},
     )
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -91,7 +89,7 @@ def test_pages_have_the_ids_a_tour_clicks(sandbox):
         assert element in page.text
     assert "Fiduciaire Lambert SRL" in page.text
     request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
-    form = {"request": request_id, "login": LOGIN, "password": LOGIN_PASSWORD}
+    form = {"request": request_id, "login": EXAMPLE_LOGIN, "password": EXAMPLE_LOGIN_PASSWORD}
     page = browser.post(f"{sandbox.url}/connect/login", data=form, timeout=5)
     assert page.status_code == 200
     assert page.url.startswith(f"{sandbox.url}/connect/consent?")
@@ -107,7 +105,7 @@ def test_pages_have_the_ids_a_tour_clicks(sandbox):
     assert "Manage your consent" in page.text
     assert "Boulangerie Peeters SA" in page.text
     assert "To be determined" in page.text
-    [office] = [o for o in sandbox.state()["offices"] if o["vat"] == OFFICE]
+    [office] = [o for o in sandbox.state()["offices"] if o["vat"] == EXAMPLE_OFFICE_VAT]
     assert office["consent"]["status"] == "pending"
 
 
@@ -115,23 +113,23 @@ def test_allow_needs_the_terms_and_an_office_password(sandbox):
     url = authorize_url(sandbox)
     with pytest.raises(MyCodaBoxRefused, match="Accept the terms") as refused:
         sandbox.authorize_in_browser(
-            url, LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD, accept_terms=False
+            url, EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD, accept_terms=False
         )
     assert refused.value.status == 400
     with pytest.raises(MyCodaBoxRefused, match="office password"):
-        sandbox.authorize_in_browser(url, LOGIN, LOGIN_PASSWORD, "short")
+        sandbox.authorize_in_browser(url, EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, "short")
 
 
 def test_user_of_another_office_cannot_sign_in(sandbox):
     with pytest.raises(MyCodaBoxRefused, match="Wrong login or password"):
         sandbox.authorize_in_browser(
-            authorize_url(sandbox), "paul.dubois", "dubois-2025", OFFICE_PASSWORD
+            authorize_url(sandbox), "paul.dubois", "dubois-2025", EXAMPLE_OFFICE_PASSWORD
         )
 
 
 def test_redirect_keeps_the_redirect_uri_query(sandbox):
     back = sandbox.authorize_in_browser(
-        authorize_url(sandbox), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+        authorize_url(sandbox), EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD
     )
     query = parse_qs(urlsplit(back).query)
     assert back.startswith("https://odoo.example/codabox/connect/callback?")
@@ -150,8 +148,8 @@ def test_authorize_refuses_bad_links(sandbox):
 
 def test_authorize_sends_back_unknown_office_and_stranger_company(sandbox):
     for office_vat, company_vat, error in (
-        ("BE0897223670", "BE0897223670", "unknownAccountingOffice"),
-        (OFFICE, OTHER_OFFICE_CLIENT, "notFound"),
+        (EXAMPLE_SME_VAT, EXAMPLE_SME_VAT, "unknownAccountingOffice"),
+        (EXAMPLE_OFFICE_VAT, EXAMPLE_OTHER_OFFICE_CLIENT_VAT, "notFound"),
     ):
         page = requests.get(
             authorize_url(sandbox, office_vat, company_vat), allow_redirects=False, timeout=5
@@ -164,7 +162,7 @@ def test_consent_page_needs_the_sign_in_cookie(sandbox):
     browser = requests.Session()
     page = browser.get(authorize_url(sandbox), timeout=5)
     request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
-    form = {"request": request_id, "login": LOGIN, "password": LOGIN_PASSWORD}
+    form = {"request": request_id, "login": EXAMPLE_LOGIN, "password": EXAMPLE_LOGIN_PASSWORD}
     browser.post(f"{sandbox.url}/connect/login", data=form, allow_redirects=False, timeout=5)
     stranger = requests.post(
         f"{sandbox.url}/connect/consent",
@@ -172,7 +170,7 @@ def test_consent_page_needs_the_sign_in_cookie(sandbox):
             "request": request_id,
             "decision": "allow",
             "accept_terms": "1",
-            "office_password": OFFICE_PASSWORD,
+            "office_password": EXAMPLE_OFFICE_PASSWORD,
         },
         allow_redirects=False,
         timeout=5,
@@ -209,7 +207,7 @@ def test_delivery_needs_basic_credentials(sandbox):
 
 
 def test_connect_errors(sandbox):
-    def connections(office_vat, company_vat, office_password=OFFICE_PASSWORD):
+    def connections(office_vat, company_vat, office_password=EXAMPLE_OFFICE_PASSWORD):
         payload = {
             "office_vat": office_vat,
             "company_vat": company_vat,
@@ -218,13 +216,18 @@ def test_connect_errors(sandbox):
         answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload)
         return answer.status_code, answer.json()["code"]
 
-    assert connections(OFFICE, COMPANY_B) == (403, "consentNotValid")
+    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT) == (403, "consentNotValid")
     connect(sandbox)
-    assert connections("BE0897223670", COMPANY_B) == (404, "unknownAccountingOffice")
-    assert connections(OFFICE, COMPANY_B, "wrong-password") == (403, "invalidPassword")
-    assert connections(OFFICE, OTHER_OFFICE_CLIENT) == (404, "notFound")
-    assert connections(OFFICE, COMPANY_A) == (409, "alreadyRegistered")
-    missing = api(sandbox, "POST", "/v2/connect/connections/", json={"office_vat": OFFICE})
+    assert connections(EXAMPLE_SME_VAT, EXAMPLE_COMPANY_B_VAT) == (404, "unknownAccountingOffice")
+    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, "wrong-password") == (
+        403,
+        "invalidPassword",
+    )
+    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_OTHER_OFFICE_CLIENT_VAT) == (404, "notFound")
+    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_A_VAT) == (409, "alreadyRegistered")
+    missing = api(
+        sandbox, "POST", "/v2/connect/connections/", json={"office_vat": EXAMPLE_OFFICE_VAT}
+    )
     assert (missing.status_code, missing.json()["code"]) == (400, "badRequest")
     answer = api(
         sandbox, "POST", "/v2/connect/token/", json={"code": "made-up", "office_password": "x"}
@@ -237,7 +240,7 @@ def test_vat_numbers_compare_loosely(sandbox):
     payload = {
         "office_vat": "be 0477.472.701",
         "company_vat": "BE 0202 239 951",
-        "office_password": OFFICE_PASSWORD,
+        "office_password": EXAMPLE_OFFICE_PASSWORD,
     }
     assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
 
@@ -270,13 +273,17 @@ def test_password_change(sandbox):
     connect(sandbox)
 
     def change(current, new):
-        payload = {"office_vat": OFFICE, "current_password": current, "new_password": new}
+        payload = {
+            "office_vat": EXAMPLE_OFFICE_VAT,
+            "current_password": current,
+            "new_password": new,
+        }
         return api(sandbox, "POST", "/v2/connect/password/", json=payload)
 
     assert change("wrong-password", "New-office-Pw-0001").json()["code"] == "invalidPassword"
-    assert change(OFFICE_PASSWORD, "short").status_code == 400
-    assert change(OFFICE_PASSWORD, "New-office-Pw-0001").status_code == 204
-    assert change(OFFICE_PASSWORD, "Other-office-Pw-02").status_code == 403
+    assert change(EXAMPLE_OFFICE_PASSWORD, "short").status_code == 400
+    assert change(EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001").status_code == 204
+    assert change(EXAMPLE_OFFICE_PASSWORD, "Other-office-Pw-02").status_code == 403
 
 
 def test_delivery_feed_download_acknowledge(sandbox):
@@ -285,30 +292,38 @@ def test_delivery_feed_download_acknowledge(sandbox):
     feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
     listing = api(sandbox, "GET", feed, auth=auth).json()
     assert listing["id"] == answer["feed_client_id"]
-    assert [e["feed_index"] for e in listing["feed_entries"]] == [d["feed_index"] for d in DOCS_A]
-    assert listing["feed_entries"][0]["metadata"] == DOCS_A[0]["metadata"]
+    assert [e["feed_index"] for e in listing["feed_entries"]] == [
+        d["feed_index"] for d in EXAMPLE_DOCS_A
+    ]
+    assert listing["feed_entries"][0]["metadata"] == EXAMPLE_DOCS_A[0]["metadata"]
 
-    cod = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/", auth=auth)
+    cod = api(
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/", auth=auth
+    )
     assert cod.headers["Content-Type"] == "application/vnd.coda"
-    assert cod.content == base64.b64decode(DOCS_A[0]["cod"])
+    assert cod.content == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
     digest = base64.b64encode(hashlib.sha256(cod.content).digest()).decode()
     assert cod.headers["Repr-Digest"] == f"sha-256=:{digest}:"
-    pdf = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/pdf/", auth=auth)
+    pdf = api(
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/pdf/", auth=auth
+    )
     assert pdf.headers["Content-Type"] == "application/pdf"
-    no_pdf = api(sandbox, "GET", f"/v2/delivery/download/{DOCS_A[1]['feed_index']}/pdf/", auth=auth)
+    no_pdf = api(
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[1]['feed_index']}/pdf/", auth=auth
+    )
     assert (no_pdf.status_code, no_pdf.json()["code"]) == (404, "formatNotAvailable")
 
     unknown = api(sandbox, "PUT", feed, auth=auth, json={"feed_offset": "nope"})
     assert (unknown.status_code, unknown.json()["code"]) == (400, "invalidFeedOffset")
     assert (
         api(
-            sandbox, "PUT", feed, auth=auth, json={"feed_offset": DOCS_A[1]["feed_index"]}
+            sandbox, "PUT", feed, auth=auth, json={"feed_offset": EXAMPLE_DOCS_A[1]["feed_index"]}
         ).status_code
         == 204
     )
     assert api(sandbox, "GET", feed, auth=auth).json()["feed_entries"] == []
 
-    other = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
     stranger = api(sandbox, "GET", f"/v2/delivery/feed/{other['feed_client_id']}/", auth=auth)
     assert stranger.status_code == 404
     other_doc = other["documents"][0]["feed_index"]
@@ -319,7 +334,7 @@ def test_delivery_feed_download_acknowledge(sandbox):
 
 def test_cancelled_consent_blocks_delivery(sandbox):
     answer = connect(sandbox)
-    sandbox.set_consent(OFFICE, "cancelled")
+    sandbox.set_consent(EXAMPLE_OFFICE_VAT, "cancelled")
     refused = api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(answer))
     assert (refused.status_code, refused.json()["code"]) == (403, "consentNotValid")
     consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
@@ -338,36 +353,42 @@ def test_unknown_route(sandbox):
 
 def test_admin_seed_merge_and_replace(sandbox):
     sandbox.seed(
-        {"companies": [{"vat": "BE0999999999", "name": "New SRL", "office_vat": OFFICE}]},
+        {
+            "companies": [
+                {"vat": "BE0999999999", "name": "New SRL", "office_vat": EXAMPLE_OFFICE_VAT}
+            ]
+        },
         merge=True,
     )
     state = sandbox.state()
-    assert {c["vat"] for c in state["companies"]} >= {COMPANY_A, "BE0999999999"}
+    assert {c["vat"] for c in state["companies"]} >= {EXAMPLE_COMPANY_A_VAT, "BE0999999999"}
     sandbox.seed({"software_id": "other-software", "offices": [], "companies": []})
     state = sandbox.state()
     assert (state["software_id"], state["companies"]) == ("other-software", [])
     assert sandbox.software_id == "other-software"
     sandbox.reset()
-    assert sandbox.software_id == SEED["software_id"]
+    assert sandbox.software_id == EXAMPLE_SOFTWARE_ID
 
 
 def test_admin_documents_are_appended_in_order(sandbox):
     indexes = sandbox.add_documents(
-        COMPANY_B,
+        EXAMPLE_COMPANY_B_VAT,
         [
-            {"cod": DOCS_A[0]["cod"], "metadata": {"iban": "x"}},
-            {"feed_index": "fixed-1", "cod": DOCS_A[1]["cod"]},
+            {"cod": EXAMPLE_DOCS_A[0]["cod"], "metadata": {"iban": "x"}},
+            {"feed_index": "fixed-1", "cod": EXAMPLE_DOCS_A[1]["cod"]},
         ],
     )
     assert indexes[1] == "fixed-1" and len(indexes) == 2
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
     assert [d["feed_index"] for d in company["documents"]][-2:] == indexes
     with pytest.raises(SandboxAdminError, match="already delivered"):
-        sandbox.add_documents(COMPANY_B, [{"feed_index": "fixed-1", "cod": DOCS_A[1]["cod"]}])
+        sandbox.add_documents(
+            EXAMPLE_COMPANY_B_VAT, [{"feed_index": "fixed-1", "cod": EXAMPLE_DOCS_A[1]["cod"]}]
+        )
     with pytest.raises(SandboxAdminError, match="unknown company"):
         sandbox.add_documents("BE0000000000", [])
     with pytest.raises(SandboxAdminError, match="base64"):
-        sandbox.add_documents(COMPANY_B, [{"cod": "not base64!"}])
+        sandbox.add_documents(EXAMPLE_COMPANY_B_VAT, [{"cod": "not base64!"}])
 
 
 def test_admin_refuses_bad_faults(sandbox):
@@ -379,18 +400,18 @@ def test_admin_refuses_bad_faults(sandbox):
     )
     assert (unknown_field.status_code, unknown_field.json()["code"]) == (400, "badRequest")
     with pytest.raises(SandboxAdminError):
-        sandbox.set_consent(OFFICE, "maybe")
+        sandbox.set_consent(EXAMPLE_OFFICE_VAT, "maybe")
 
 
 def test_admin_view_and_state_file_hold_no_secret(tmp_path):
     state_file = tmp_path / "state.json"
     with running_sandbox(state_file=str(state_file)) as sandbox:
         back = sandbox.authorize_in_browser(
-            authorize_url(sandbox), LOGIN, LOGIN_PASSWORD, OFFICE_PASSWORD
+            authorize_url(sandbox), EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD
         )
         code = parse_qs(urlsplit(back).query)["code"][0]
-        answer = connect(sandbox, COMPANY_B)
-        secrets = [LOGIN_PASSWORD, OFFICE_PASSWORD, code, answer["password"]]
+        answer = connect(sandbox, EXAMPLE_COMPANY_B_VAT)
+        secrets = [EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD, code, answer["password"]]
         for secret in [*secrets, answer["username"]]:
             assert secret not in json.dumps(sandbox.state())
         # The state file knows usernames (it looks them up), only hashes of the rest.
@@ -407,8 +428,8 @@ def test_fault_matching_and_count(sandbox):
     sandbox.add_fault(
         "status", method="GET", path="/v2/delivery/", path_regex=r"/pdf/$", status=502, count=2
     )
-    cod = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/"
-    pdf = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/pdf/"
+    cod = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/"
+    pdf = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/pdf/"
     assert api(sandbox, "GET", cod, auth=auth).status_code == 200
     assert api(sandbox, "PUT", pdf, auth=auth).status_code == 405  # method does not match
     statuses = [api(sandbox, "GET", pdf, auth=auth).status_code for _ in range(3)]
@@ -466,9 +487,9 @@ def test_corrupt_fault(sandbox):
         api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
     sandbox.add_fault("corrupt", path="/v2/delivery/download/")
     garbled = api(
-        sandbox, "GET", f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/", auth=auth
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/", auth=auth
     )
-    original = base64.b64decode(DOCS_A[0]["cod"])
+    original = base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
     assert len(garbled.content) == len(original) and garbled.content != original
 
 
@@ -488,8 +509,8 @@ def test_duplicate_entry_fault(sandbox):
     feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
     entries = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
     assert [e["feed_index"] for e in entries] == [
-        DOCS_A[0]["feed_index"],
-        *(d["feed_index"] for d in DOCS_A),
+        EXAMPLE_DOCS_A[0]["feed_index"],
+        *(d["feed_index"] for d in EXAMPLE_DOCS_A),
     ]
     assert len(api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]) == 2
 
@@ -516,10 +537,14 @@ def test_admin_refuses_bad_new_faults(sandbox):
 def test_redirect_fault_is_not_carried_out(sandbox):
     connect(sandbox)
     sandbox.add_fault("redirect", path="/v2/connect/connections/", location="http://elsewhere/x")
-    payload = {"office_vat": OFFICE, "company_vat": COMPANY_B, "office_password": OFFICE_PASSWORD}
+    payload = {
+        "office_vat": EXAMPLE_OFFICE_VAT,
+        "company_vat": EXAMPLE_COMPANY_B_VAT,
+        "office_password": EXAMPLE_OFFICE_PASSWORD,
+    }
     answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload, allow_redirects=False)
     assert (answer.status_code, answer.headers["Location"]) == (307, "http://elsewhere/x")
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
     assert not company["connected"]
     sandbox.add_fault("redirect", path="/v2/connect/consents/", status=308, location="/v2/")
     assert api(sandbox, "GET", "/v2/connect/consents/x/", allow_redirects=False).status_code == 308
@@ -562,12 +587,12 @@ def test_lost_answer_fault_carries_out_the_request(sandbox):
             "PUT",
             feed,
             auth=credentials(answer),
-            json={"feed_offset": DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
         )
     [entry] = sandbox.request_log("PUT")
     assert (entry["status"], entry["fault"]) == (None, "lost_answer")
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_A)
-    assert company["acknowledged_offset"] == DOCS_A[0]["feed_index"]
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
+    assert company["acknowledged_offset"] == EXAMPLE_DOCS_A[0]["feed_index"]
 
 
 def test_slow_after_holds_the_answer_of_a_request_carried_out(sandbox):
@@ -580,14 +605,14 @@ def test_slow_after_holds_the_answer_of_a_request_carried_out(sandbox):
             f"{sandbox.url}{feed}",
             headers={"X-Software-Company": sandbox.software_id},
             auth=credentials(answer),
-            json={"feed_offset": DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
             timeout=(2, 0.3),
         )
     # While the sandbox still holds the answer, the acknowledgement is applied and logged.
     state = sandbox.state()
     assert time.monotonic() - started < 1.0
-    company = next(c for c in state["companies"] if c["vat"] == COMPANY_A)
-    assert company["acknowledged_offset"] == DOCS_A[0]["feed_index"]
+    company = next(c for c in state["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
+    assert company["acknowledged_offset"] == EXAMPLE_DOCS_A[0]["feed_index"]
     assert [(e["status"], e["fault"]) for e in state["requests"] if e["method"] == "PUT"] == [
         (204, "slow")
     ]
@@ -602,10 +627,10 @@ def test_slow_before_is_not_carried_out_yet(sandbox):
             f"{sandbox.url}{feed}",
             headers={"X-Software-Company": sandbox.software_id},
             auth=credentials(answer),
-            json={"feed_offset": DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
             timeout=(2, 0.3),
         )
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_A)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
     assert company["acknowledged_offset"] is None
 
 
@@ -617,9 +642,9 @@ def test_malformed_entry_fault(sandbox, variant):
     feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
     sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant=variant)
     first, second = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
-    original = {key: DOCS_A[0][key] for key in ("feed_index", "document_model", "metadata")}
+    original = {key: EXAMPLE_DOCS_A[0][key] for key in ("feed_index", "document_model", "metadata")}
     expected = {
-        "metadata_text": {**original, "metadata": json.dumps(DOCS_A[0]["metadata"])},
+        "metadata_text": {**original, "metadata": json.dumps(EXAMPLE_DOCS_A[0]["metadata"])},
         "no_document_model": {k: v for k, v in original.items() if k != "document_model"},
         "no_feed_index": {k: v for k, v in original.items() if k != "feed_index"},
     }.get(variant)
@@ -627,15 +652,15 @@ def test_malformed_entry_fault(sandbox, variant):
         assert json.loads(first) == original
     else:
         assert first == expected
-    assert second["feed_index"] == DOCS_A[1]["feed_index"]
+    assert second["feed_index"] == EXAMPLE_DOCS_A[1]["feed_index"]
     sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant="not_a_list")
     listing = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
-    assert sorted(listing) == sorted(d["feed_index"] for d in DOCS_A)
+    assert sorted(listing) == sorted(d["feed_index"] for d in EXAMPLE_DOCS_A)
 
 
 def test_html_and_empty_faults(sandbox):
     answer = connect(sandbox)
-    cod = f"/v2/delivery/download/{DOCS_A[0]['feed_index']}/cod/"
+    cod = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/"
     sandbox.add_fault("html", path="/v2/delivery/download/", path_regex="/cod/$", count=2)
     for _ in range(2):
         page = api(sandbox, "GET", cod, auth=credentials(answer))
@@ -648,7 +673,7 @@ def test_html_and_empty_faults(sandbox):
     assert empty.headers["Content-Type"] == "application/vnd.coda"
     assert "Repr-Digest" not in empty.headers
     assert api(sandbox, "GET", cod, auth=credentials(answer)).content == base64.b64decode(
-        DOCS_A[0]["cod"]
+        EXAMPLE_DOCS_A[0]["cod"]
     )
 
 
@@ -657,22 +682,24 @@ def test_redownload_routes(sandbox):
     auth = credentials(answer)
     feed_id = answer["feed_client_id"]
     again = f"/v2/delivery/redownload-feed/{feed_id}/"
-    first = DOCS_A[0]["feed_index"]
+    first = EXAMPLE_DOCS_A[0]["feed_index"]
     assert api(sandbox, "GET", again, auth=auth).json() == {"id": feed_id, "feed_entries": []}
     early = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
     assert (early.status_code, early.json()["code"]) == (404, "notFound")
     payload = {"feed_offset": first}
     assert api(sandbox, "PUT", f"/v2/delivery/feed/{feed_id}/", auth=auth, json=payload).ok
     listing = api(sandbox, "GET", again, auth=auth).json()["feed_entries"]
-    assert listing == [{k: DOCS_A[0][k] for k in ("feed_index", "document_model", "metadata")}]
+    assert listing == [
+        {k: EXAMPLE_DOCS_A[0][k] for k in ("feed_index", "document_model", "metadata")}
+    ]
     cod = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
-    assert cod.content == base64.b64decode(DOCS_A[0]["cod"])
+    assert cod.content == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
     assert cod.headers["Content-Type"] == "application/vnd.coda"
     xml = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/xml/", auth=auth)
     assert (xml.status_code, xml.json()["code"]) == (404, "formatNotAvailable")
     unknown = api(sandbox, "GET", "/v2/delivery/redownload/nope/cod/", auth=auth)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
-    other = next(c for c in sandbox.state()["companies"] if c["vat"] == COMPANY_B)
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
     stranger = api(
         sandbox, "GET", f"/v2/delivery/redownload-feed/{other['feed_client_id']}/", auth=auth
     )
@@ -684,12 +711,15 @@ def test_xml_documents(sandbox):
     answer = connect(sandbox)
     xml = b"<?xml version='1.0'?><statement/>"
     [index] = sandbox.add_documents(
-        COMPANY_A, [{"cod": DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}]
+        EXAMPLE_COMPANY_A_VAT,
+        [{"cod": EXAMPLE_DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}],
     )
     got = api(sandbox, "GET", f"/v2/delivery/download/{index}/xml/", auth=credentials(answer))
     assert (got.content, got.headers["Content-Type"]) == (xml, "application/xml")
     with pytest.raises(SandboxAdminError, match="base64"):
-        sandbox.add_documents(COMPANY_A, [{"cod": DOCS_A[0]["cod"], "xml": "<not base64>"}])
+        sandbox.add_documents(
+            EXAMPLE_COMPANY_A_VAT, [{"cod": EXAMPLE_DOCS_A[0]["cod"], "xml": "<not base64>"}]
+        )
 
 
 # --- persistence and command line --------------------------------------------------------
@@ -700,22 +730,22 @@ def test_state_file_survives_a_restart(tmp_path):
     with running_sandbox(state_file=state_file) as sandbox:
         answer = connect(sandbox)
         feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
-        payload = {"feed_offset": DOCS_A[0]["feed_index"]}
+        payload = {"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]}
         assert api(sandbox, "PUT", feed, auth=credentials(answer), json=payload).status_code == 204
     with running_sandbox(
         {"software_id": "ignored: the state file wins"}, state_file=state_file
     ) as sandbox:
-        assert sandbox.software_id == SEED["software_id"]
+        assert sandbox.software_id == EXAMPLE_SOFTWARE_ID
         listing = api(sandbox, "GET", feed, auth=credentials(answer))
         assert [e["feed_index"] for e in listing.json()["feed_entries"]] == [
-            DOCS_A[1]["feed_index"]
+            EXAMPLE_DOCS_A[1]["feed_index"]
         ]
         consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
         assert consent["status"] == "allowed"
         payload = {
-            "office_vat": OFFICE,
-            "company_vat": COMPANY_B,
-            "office_password": OFFICE_PASSWORD,
+            "office_vat": EXAMPLE_OFFICE_VAT,
+            "company_vat": EXAMPLE_COMPANY_B_VAT,
+            "office_password": EXAMPLE_OFFICE_PASSWORD,
         }
         assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
 
@@ -742,7 +772,7 @@ def test_command_line(tmp_path):
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
         state = requests.get(f"{url}/_admin/state", timeout=5).json()
-        assert state["software_id"] == SEED["software_id"] in line
+        assert state["software_id"] == EXAMPLE_SOFTWARE_ID in line
         assert state_file.exists()
     finally:
         process.terminate()
