@@ -6,6 +6,7 @@ The writer and the statement generator that tests, the demo and the benchmarks u
 
 from .model import (
     CodaError,
+    CodaWarning,
     FreeCommunication,
     Information,
     Movement,
@@ -13,11 +14,15 @@ from .model import (
     StructuredCommunication,
     TransactionCode,
 )
+from .messages import ERRORS, WARNINGS
 from .parser import bban_to_iban, decode_text, is_coda, parse
 from .structured import format_amount
 
 __all__ = [
+    "ERRORS",
+    "WARNINGS",
     "CodaError",
+    "CodaWarning",
     "FreeCommunication",
     "Information",
     "Movement",

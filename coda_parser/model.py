@@ -5,24 +5,67 @@ from datetime import date
 from decimal import Decimal
 
 from .codes import transaction_label
+from .messages import ERRORS, WARNINGS, english
 
 
 class CodaError(ValueError):
     """A structural error: the file is not CODA or cannot be read reliably.
 
     ``line_number`` and ``record`` locate the problem so that a user can open the file and see it.
+    ``code`` and ``params`` say what it is (see :mod:`.messages`), for an application to word it
+    in its user's language; ``message`` and ``str()`` are its English wording.
     """
 
-    def __init__(self, message: str, line_number: int | None = None, record: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        line_number: int | None = None,
+        record: str | None = None,
+        *,
+        code: str | None = None,
+        params: dict | None = None,
+    ):
         self.message = message
         self.line_number = line_number
         self.record = record
+        self.code = code
+        self.params = params or {}
         where = []
         if line_number is not None:
             where.append(f"line {line_number}")
         if record:
             where.append(f"record {record}")
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+    @classmethod
+    def of(cls, code: str, line_number: int | None = None, record: str | None = None, **params):
+        """The error ``code`` of :data:`.messages.ERRORS`, worded in English from ``params``."""
+        return cls(english(ERRORS, code, params), line_number, record, code=code, params=params)
+
+
+class CodaWarning(str):
+    """A consistency problem of a statement (``Statement.warnings``): a ``str``, its English
+    wording ("line 12: ..."), that also carries its ``code`` (see :data:`.messages.WARNINGS`)
+    and its ``params``, ``line`` among them, for an application to word it in its user's
+    language."""
+
+    code: str
+    params: dict
+
+    def __new__(cls, code: str, line: int, **params):
+        params = {"line": line, **params}
+        self = super().__new__(cls, f"line {line}: {english(WARNINGS, code, params)}")
+        self.code = code
+        self.params = params
+        return self
+
+    def __reduce__(self):
+        params = dict(self.params)
+        return _warning, (self.code, params.pop("line"), params)
+
+
+def _warning(code, line, params):
+    return CodaWarning(code, line, **params)
 
 
 @dataclass(slots=True, frozen=True)
@@ -134,7 +177,7 @@ class Statement:
     coda_sequence: int = 0
     movements: list[Movement] = field(default_factory=list)
     free_communications: list[FreeCommunication] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list["CodaWarning"] = field(default_factory=list)
     first_line: int = 0
     last_line: int = 0
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from .model import (
     CodaError,
+    CodaWarning,
     FreeCommunication,
     Information,
     Movement,
@@ -152,7 +153,7 @@ class _Parser:
         for name, start, end in _NUMERIC[record]:
             value = line[start:end]
             if not value.isdecimal():
-                return CodaError(f"{name} field {value!r} is not numeric", lineno, record)
+                return CodaError.of("not_numeric", lineno, record, field=name, value=value)
         raise AssertionError(record)  # only called after a failed digit test
 
     def _date(self, text: str, lineno: int, record: str, name: str) -> date | None:
@@ -164,8 +165,8 @@ class _Parser:
                 try:
                     value = date(year + (2000 if year < 70 else 1900), month, day)
                 except ValueError:
-                    raise CodaError(
-                        f"{name} field {text!r} is not a valid date (DDMMYY)", lineno, record
+                    raise CodaError.of(
+                        "invalid_date", lineno, record, field=name, value=text
                     ) from None
             self.dates[text] = value
         return value
@@ -179,7 +180,7 @@ class _Parser:
 
     def _sign(self, char: str, lineno: int, record: str, name: str) -> bool:
         if char not in ("0", "1"):
-            raise CodaError(f"{name} field {char!r} must be 0 or 1", lineno, record)
+            raise CodaError.of("invalid_sign", lineno, record, field=name, value=char)
         return char == "1"
 
     # -- main loop -------------------------------------------------------------------------------
@@ -188,11 +189,7 @@ class _Parser:
         lines = self.lines
         first = next((i for i, line in enumerate(lines) if line.strip()), None)
         if first is None or not _HEADER.match(lines[first]):
-            raise CodaError(
-                "not a CODA file: the first record must be a header "
-                "('0000' + date + bank code + '05')",
-                (first or 0) + 1,
-            )
+            raise CodaError.of("not_coda", (first or 0) + 1)
         dates_get = self.dates.get
         codes_get = self.codes.get
         stage = 0  # 0 outside a statement, 1 after record 0, 2 movements, 3 after record 8
@@ -212,11 +209,7 @@ class _Parser:
                 if line[0] == "9" and 52 <= len(line) < 128:
                     line = line.ljust(128)  # real files truncate the trailer's blank tail
                 else:
-                    raise CodaError(
-                        f"line is {len(line)} characters long, a record has 128",
-                        lineno,
-                        _record_id(line),
-                    )
+                    raise CodaError.of("line_length", lineno, _record_id(line), length=len(line))
             rec = line[0]
             if rec == "2":
                 kind = line[1]
@@ -237,7 +230,7 @@ class _Parser:
                     elif sign == "1":
                         amount = Decimal("-" + line[32:44] + "." + line[44:47])
                     else:
-                        raise CodaError(f"sign field {sign!r} must be 0 or 1", lineno, "21")
+                        raise CodaError.of("invalid_sign", lineno, "21", field="sign", value=sign)
                     text = line[47:53]
                     value_date = dates_get(text, _MISSING)
                     if value_date is _MISSING:
@@ -296,7 +289,7 @@ class _Parser:
                     records += 1
                     prev = "23"
                 else:
-                    raise CodaError(f"unknown record type '2{kind}'", lineno, line[:2])
+                    raise CodaError.of("unknown_record", lineno, line[:2], type=line[:2])
             elif rec == "3":
                 kind = line[1]
                 if kind == "1":
@@ -331,14 +324,11 @@ class _Parser:
                     records += 1
                     prev = "3" + kind
                 else:
-                    raise CodaError(f"unknown record type '3{kind}'", lineno, line[:2])
+                    raise CodaError.of("unknown_record", lineno, line[:2], type=line[:2])
             elif rec == "0":
                 if stage != 0:
-                    raise CodaError(
-                        f"record 0 starts a new statement but the statement started on line "
-                        f"{self.statement.first_line} has no record 9",
-                        lineno,
-                        "0",
+                    raise CodaError.of(
+                        "no_trailer", lineno, "0", first_line=self.statement.first_line
                     )
                 self._header(line, lineno)
                 stage = 1
@@ -376,55 +366,42 @@ class _Parser:
                 self._trailer(line, lineno, stage, records)
                 stage = 0
             else:
-                raise CodaError(f"unknown record type {rec!r}", lineno, rec)
+                raise CodaError.of("unknown_record", lineno, rec, type=rec)
         if stage != 0:
             while not lines[lineno - 1].strip():
                 lineno -= 1
-            raise CodaError(
-                f"the file ends without record 9 (statement started on line "
-                f"{self.statement.first_line}): truncated file?",
-                lineno,
-                None,
-            )
+            raise CodaError.of("truncated", lineno, first_line=self.statement.first_line)
         return self.statements
 
     def _out_of_order(self, line: str, lineno: int, stage: int):
         record = _record_id(line)
-        expected = {
-            0: "a record 0 (header)",
-            1: "a record 1 (old balance)",
-            2: "a movement (2x, 3x), a record 8 (new balance) or a record 9 if there are no "
-            "movements",
-            3: "a record 4 (free communication) or a record 9 (trailer)",
-        }[stage]
-        raise CodaError(f"record {record} is out of order: expected {expected}", lineno, record)
+        code = ("expected_header", "expected_old_balance", "expected_movement", "expected_trailer")
+        raise CodaError.of(code[stage], lineno, record, type=record)
 
     def _bad_continuation(self, line, lineno, prev, expected, key):
         record = line[:2]
         if prev not in expected:
-            follows = f"record {prev}" if prev else "no record"
-            raise CodaError(
-                f"record {record} must follow a record {' or '.join(expected)}, not {follows}",
-                lineno,
-                record,
-            )
-        raise CodaError(
-            f"sequence/detail number {line[2:6]}/{line[6:10]} differs from the record "
-            f"{prev[0]}1 before it ({key[:4]}/{key[4:]})",
+            code = "continuation_after" if prev else "continuation_first"
+            params = {"previous": prev} if prev else {}
+            raise CodaError.of(code, lineno, record, type=record, expected=expected, **params)
+        raise CodaError.of(
+            "continuation_number",
             lineno,
             record,
+            sequence=line[2:6],
+            detail=line[6:10],
+            previous_type=f"{prev[0]}1",
+            expected_sequence=key[:4],
+            expected_detail=key[4:],
         )
 
     def _bad_information(self, line, lineno, stage, prev, mv_key):
         if stage != 2:
             self._out_of_order(line, lineno, stage)
         if not prev or prev == "1":
-            raise CodaError("record 31 must follow a movement (record 21)", lineno, "31")
-        raise CodaError(
-            f"sequence number {line[2:6]} differs from that of the movement before it "
-            f"({mv_key[:4]})",
-            lineno,
-            "31",
+            raise CodaError.of("information_first", lineno, "31")
+        raise CodaError.of(
+            "information_number", lineno, "31", sequence=line[2:6], expected=mv_key[:4]
         )
 
     # -- records 0, 1, 8, 4, 9 -------------------------------------------------------------------
@@ -433,17 +410,13 @@ class _Parser:
         if not line[5:11].isdecimal():
             raise self._numeric_error(line, lineno, "0")
         if line[14:16] != "05":
-            raise CodaError(f"application code {line[14:16]!r} is not '05'", lineno, "0")
+            raise CodaError.of("application_code", lineno, "0", value=line[14:16])
         version = line[127]
         if version not in ("1", "2"):
-            raise CodaError(
-                f"version code {version!r} is not supported (expected 2, or 1 for old files)",
-                lineno,
-                "0",
-            )
+            raise CodaError.of("version", lineno, "0", value=version)
         creation_date = self._date(line[5:11], lineno, "0", "creation date")
         if creation_date is None:
-            raise CodaError("creation date is missing ('000000')", lineno, "0")
+            raise CodaError.of("no_creation_date", lineno, "0")
         company = line[71:82].strip()
         if len(company) == 11 and company[0] == "0":
             company = company[1:]
@@ -482,7 +455,7 @@ class _Parser:
         elif line[1] in ("0", "1", "2", "3"):
             structure = int(line[1])
         else:
-            raise CodaError(f"account structure {line[1]!r} is not 0, 1, 2 or 3", lineno, "1")
+            raise CodaError.of("account_structure", lineno, "1", value=line[1])
         st.account_structure = structure
         st.account_number, st.currency = _account(line[5:42], structure)
         st.iban = self._iban(st.account_number, structure, lineno)
@@ -500,17 +473,14 @@ class _Parser:
             return None
         if structure == 0:
             if len(account) != 12 or not account.isdecimal():
-                warnings.append(
-                    f"line {lineno}: account {account!r} is not a Belgian account number "
-                    "(12 digits), so it has no IBAN"
-                )
+                warnings.append(CodaWarning("account_not_belgian", lineno, account=account))
                 return None
             if not ogm_is_valid(account):
-                warnings.append(f"line {lineno}: account {account} has wrong check digits")
+                warnings.append(CodaWarning("account_check_digits", lineno, account=account))
             return bban_to_iban(account)
         iban = account.replace(" ", "")
         if not mod97_is_valid(iban):
-            warnings.append(f"line {lineno}: IBAN {iban} has wrong check digits")
+            warnings.append(CodaWarning("iban_check_digits", lineno, iban=iban))
         return iban
 
     def _new_balance(self, line: str, lineno: int):
@@ -526,8 +496,14 @@ class _Parser:
         account, currency = _account(line[4:41], st.account_structure)
         if (account, currency) != (st.account_number, st.currency):
             st.warnings.append(
-                f"line {lineno}: record 8 is for account {account} {currency}, record 1 for "
-                f"{st.account_number} {st.currency}"
+                CodaWarning(
+                    "balance_account",
+                    lineno,
+                    account=account,
+                    currency=currency,
+                    old_account=st.account_number,
+                    old_currency=st.currency,
+                )
             )
 
     def _free_communication(self, line: str, lineno: int, stage: int):
@@ -535,9 +511,7 @@ class _Parser:
             raise self._numeric_error(line, lineno, "4")
         st = self.statement
         if stage == 2:
-            st.warnings.append(
-                f"line {lineno}: free communication (record 4) before the new balance (record 8)"
-            )
+            st.warnings.append(CodaWarning("free_communication_early", lineno))
         sequence = int(line[2:6])
         text = line[32:112].rstrip()
         frees = st.free_communications
@@ -565,22 +539,30 @@ class _Parser:
         balance = st.old_balance + credit - debit
         if stage == 3 and balance != st.new_balance:
             warnings.append(
-                f"line {self.new_balance_line}: old balance {format_amount(st.old_balance)} + "
-                f"movements {format_amount(credit - debit)} = {format_amount(balance)}, but the "
-                f"new balance is {format_amount(st.new_balance)}"
+                CodaWarning(
+                    "balance",
+                    self.new_balance_line,
+                    old_balance=format_amount(st.old_balance),
+                    movements=format_amount(credit - debit),
+                    balance=format_amount(balance),
+                    new_balance=format_amount(st.new_balance),
+                )
             )
         stated_records = int(line[16:22])
         if stated_records != records:
             warnings.append(
-                f"line {lineno}: record 9 counts {stated_records} records, the statement has "
-                f"{records}"
+                CodaWarning("record_count", lineno, stated=stated_records, counted=records)
             )
-        for name, start, total in (("debit", 22, debit), ("credit", 37, credit)):
+        for code, start, total in (("total_debit", 22, debit), ("total_credit", 37, credit)):
             stated = Decimal(line[start : start + 12] + "." + line[start + 12 : start + 15])
             if stated != total:
                 warnings.append(
-                    f"line {lineno}: record 9 total {name} is {format_amount(stated)}, the "
-                    f"movements add up to {format_amount(total)}"
+                    CodaWarning(
+                        code,
+                        lineno,
+                        stated=format_amount(stated),
+                        total=format_amount(total),
+                    )
                 )
 
     # -- movements, information records and globalisations --------------------------------------
@@ -638,8 +620,9 @@ class _Parser:
         if self.statement.separate_application.strip("0"):
             return  # a separate application carries details whose total is in the main file
         self.statement.warnings.append(
-            f"line {lineno}: movement {mv.sequence:04d}/{mv.detail:04d} is a detail but its "
-            f"total ({mv.sequence:04d}/0000) is not before it"
+            CodaWarning(
+                "orphan_detail", lineno, sequence=f"{mv.sequence:04d}", detail=f"{mv.detail:04d}"
+            )
         )
 
     def _check_level(self, level: "_Level"):
@@ -649,14 +632,24 @@ class _Parser:
         warnings = self.statement.warnings
         if level.total != mv.amount:
             warnings.append(
-                f"line {mv.line_number}: the details of movement {mv.sequence:04d}/{mv.detail:04d} "
-                f"add up to {format_amount(level.total)}, its amount is "
-                f"{format_amount(mv.amount)}"
+                CodaWarning(
+                    "details_total",
+                    mv.line_number,
+                    sequence=f"{mv.sequence:04d}",
+                    detail=f"{mv.detail:04d}",
+                    total=format_amount(level.total),
+                    amount=format_amount(mv.amount),
+                )
             )
         if level.code and not level.closed:
             warnings.append(
-                f"line {mv.line_number}: globalisation {mv.sequence:04d}/{mv.detail:04d} (code "
-                f"{level.code}) is never closed by a detail repeating its code"
+                CodaWarning(
+                    "globalisation_open",
+                    mv.line_number,
+                    sequence=f"{mv.sequence:04d}",
+                    detail=f"{mv.detail:04d}",
+                    globalisation_code=level.code,
+                )
             )
 
     def _finish_group(self):
@@ -694,7 +687,7 @@ class _Parser:
                 ) or mod97_is_valid(account)
             if not valid:
                 self.statement.warnings.append(
-                    f"line {mv.line_number}: counterparty IBAN {account} has wrong check digits"
+                    CodaWarning("counterparty_check_digits", mv.line_number, account=account)
                 )
 
     def _finish_information(self, info: Information, lines: list[str], mv: Movement):
@@ -727,7 +720,7 @@ class _Parser:
 
     def _bad_check_digits(self, display: str, lineno: int):
         self.statement.warnings.append(
-            f"line {lineno}: structured communication {display} has wrong check digits"
+            CodaWarning("communication_check_digits", lineno, communication=display)
         )
 
 

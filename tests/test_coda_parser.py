@@ -16,6 +16,7 @@ from ..coda_parser import (
     is_coda,
     parse,
 )
+from ..coda_parser.messages import ERRORS, english
 
 DATA = Path(__file__).parent / "data" / "coda"
 
@@ -586,6 +587,9 @@ def assert_error(data: bytes, line: int | None, record: str | None, message: str
         part for part in (line and f"line {line}", record and f"record {record}") if part
     )
     assert str(error) == f"{where}: {message}"
+    # Every error has a code, for an application to word it in its user's language.
+    assert error.code in ERRORS
+    assert error.message == english(ERRORS, error.code, error.params)
 
 
 def changed(index: int, start: int, value: str, name: str = "full.cod") -> bytes:
