@@ -4,10 +4,13 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
+from odoo.osv import expression
 from odoo.tools import format_date
 
 from ..coda_parser import CodaError, bban_to_iban, parse
 from ..exceptions import CodaImportError, CodaUnknownAccountError
+from ..matching import normalise_reference
+from ..matching.partners import normalise_name, search_pattern
 
 
 class AccountBankStatement(models.Model):
@@ -35,7 +38,11 @@ class AccountBankStatement(models.Model):
             coda_statements = parse(data)
         except CodaError as error:
             raise CodaImportError(
-                _("%(file)s is not a valid CODA file: %(error)s", file=filename, error=error)
+                _(
+                    "%(file)s is not a valid CODA file: %(error)s",
+                    file=filename,
+                    error=self._coda_parser_message(error),
+                )
             ) from error
 
         Statement = self.with_company(company)
@@ -92,7 +99,7 @@ class AccountBankStatement(models.Model):
                     )
                 )
             else:
-                notes = list(st.warnings)
+                notes = [Statement._coda_parser_message(warning) for warning in st.warnings]
                 movements = Statement._coda_select_movements(st, journal.coda_globalisation, notes)
                 warnings += [f"{filename}, {label}: {note}" for note in notes]
                 to_import.append((st, journal, key, movements))
@@ -144,6 +151,224 @@ class AccountBankStatement(models.Model):
                 self.env, coda_statement.new_balance_date or coda_statement.creation_date
             ),
         )
+
+    @api.model
+    def _coda_parser_message(self, problem):
+        """A problem the parser found, worded in the user's language: a ``CodaError`` (the
+        file cannot be read) or a warning of a statement (``CodaWarning``), from its code and
+        its values (``coda_parser.messages``), with the line (and the record) it is on.
+
+        Used for every message the import, the upload and the CodaBox documents show about
+        a CODA file. A code this table does not know (a newer parser) keeps the parser's
+        English text. Override to word a code otherwise, e.g. with a bank's own advice.
+        """
+        params = dict(problem.params)
+        wording = self._coda_parser_wordings().get(problem.code)
+        if wording is None:
+            return str(problem)
+        if isinstance(problem, CodaError):
+            message = wording(params)
+            if problem.line_number is not None and problem.record:
+                return _(
+                    "line %(line)s, record %(record)s: %(message)s",
+                    line=problem.line_number,
+                    record=problem.record,
+                    message=message,
+                )
+            if problem.line_number is not None:
+                return _("line %(line)s: %(message)s", line=problem.line_number, message=message)
+            return message
+        line = params.pop("line")
+        return _("line %(line)s: %(message)s", line=line, message=wording(params))
+
+    @api.model
+    def _coda_parser_wordings(self):
+        """``{code: function of the params giving the message}`` for
+        :meth:`_coda_parser_message`, one per code of ``coda_parser.messages``."""
+
+        def field(params):
+            return self._coda_field_label(params["field"])
+
+        def either(records):
+            if len(records) == 1:
+                return records[0]
+            return self.env._("%(first)s or %(second)s", first=records[0], second=records[1])
+
+        return {
+            # errors: the file cannot be read
+            "not_coda": lambda p: self.env._(
+                "not a CODA file: the first record must be a header ('0000' + date + bank "
+                "code + '05')"
+            ),
+            "line_length": lambda p: self.env._(
+                "the line is %(length)s characters long, a record has 128", length=p["length"]
+            ),
+            "not_numeric": lambda p: self.env._(
+                "the %(field)s ('%(value)s') is not a number", field=field(p), value=p["value"]
+            ),
+            "invalid_date": lambda p: self.env._(
+                "the %(field)s ('%(value)s') is not a valid date (DDMMYY)",
+                field=field(p),
+                value=p["value"],
+            ),
+            "invalid_sign": lambda p: self.env._(
+                "the %(field)s ('%(value)s') must be 0 or 1", field=field(p), value=p["value"]
+            ),
+            "unknown_record": lambda p: self.env._(
+                "unknown record type '%(type)s'", type=p["type"]
+            ),
+            "no_trailer": lambda p: self.env._(
+                "record 0 starts a new statement, but the statement started on line "
+                "%(first_line)s has no record 9",
+                first_line=p["first_line"],
+            ),
+            "truncated": lambda p: self.env._(
+                "the file ends without record 9 (the statement started on line "
+                "%(first_line)s): is the file truncated?",
+                first_line=p["first_line"],
+            ),
+            "expected_header": lambda p: self.env._(
+                "record %(type)s is out of order: a record 0 (header) was expected",
+                type=p["type"],
+            ),
+            "expected_old_balance": lambda p: self.env._(
+                "record %(type)s is out of order: a record 1 (old balance) was expected",
+                type=p["type"],
+            ),
+            "expected_movement": lambda p: self.env._(
+                "record %(type)s is out of order: a movement (2x, 3x), a record 8 (new "
+                "balance), or a record 9 when there is no movement, was expected",
+                type=p["type"],
+            ),
+            "expected_trailer": lambda p: self.env._(
+                "record %(type)s is out of order: a record 4 (free communication) or a record "
+                "9 (trailer) was expected",
+                type=p["type"],
+            ),
+            "continuation_first": lambda p: self.env._(
+                "record %(type)s must follow a record %(expected)s",
+                type=p["type"],
+                expected=either(p["expected"]),
+            ),
+            "continuation_after": lambda p: self.env._(
+                "record %(type)s must follow a record %(expected)s, not a record %(previous)s",
+                type=p["type"],
+                expected=either(p["expected"]),
+                previous=p["previous"],
+            ),
+            "continuation_number": lambda p: self.env._(
+                "the sequence and detail numbers %(sequence)s/%(detail)s differ from those of "
+                "the record %(previous_type)s before it (%(expected_sequence)s/"
+                "%(expected_detail)s)",
+                **p,
+            ),
+            "information_first": lambda p: self.env._(
+                "record 31 must follow a movement (record 21)"
+            ),
+            "information_number": lambda p: self.env._(
+                "the sequence number %(sequence)s differs from that of the movement before it "
+                "(%(expected)s)",
+                sequence=p["sequence"],
+                expected=p["expected"],
+            ),
+            "application_code": lambda p: self.env._(
+                "the application code '%(value)s' is not '05'", value=p["value"]
+            ),
+            "version": lambda p: self.env._(
+                "the version code '%(value)s' is not supported (2 is, and 1 for old files)",
+                value=p["value"],
+            ),
+            "no_creation_date": lambda p: self.env._("the creation date is missing ('000000')"),
+            "account_structure": lambda p: self.env._(
+                "the account structure '%(value)s' is not 0, 1, 2 or 3", value=p["value"]
+            ),
+            # warnings: the file is read, something in it does not add up
+            "account_not_belgian": lambda p: self.env._(
+                "the account '%(account)s' is not a Belgian account number (12 digits), so it "
+                "has no IBAN",
+                account=p["account"],
+            ),
+            "account_check_digits": lambda p: self.env._(
+                "the account %(account)s has wrong check digits", account=p["account"]
+            ),
+            "iban_check_digits": lambda p: self.env._(
+                "the IBAN %(iban)s has wrong check digits", iban=p["iban"]
+            ),
+            "balance_account": lambda p: self.env._(
+                "record 8 is for the account %(account)s %(currency)s, record 1 for "
+                "%(old_account)s %(old_currency)s",
+                **p,
+            ),
+            "free_communication_early": lambda p: self.env._(
+                "a free communication (record 4) comes before the new balance (record 8)"
+            ),
+            "balance": lambda p: self.env._(
+                "old balance %(old_balance)s + movements %(movements)s = %(balance)s, but the "
+                "new balance is %(new_balance)s",
+                **p,
+            ),
+            "record_count": lambda p: self.env._(
+                "record 9 counts %(stated)s records, the statement has %(counted)s", **p
+            ),
+            "total_debit": lambda p: self.env._(
+                "the total debit of record 9 is %(stated)s, the movements add up to %(total)s",
+                **p,
+            ),
+            "total_credit": lambda p: self.env._(
+                "the total credit of record 9 is %(stated)s, the movements add up to %(total)s",
+                **p,
+            ),
+            "orphan_detail": lambda p: self.env._(
+                "movement %(sequence)s/%(detail)s is a detail, but its total "
+                "(%(sequence)s/0000) is not before it",
+                **p,
+            ),
+            "details_total": lambda p: self.env._(
+                "the details of movement %(sequence)s/%(detail)s add up to %(total)s, its "
+                "amount is %(amount)s",
+                **p,
+            ),
+            "globalisation_open": lambda p: self.env._(
+                "the globalisation %(sequence)s/%(detail)s (code %(globalisation_code)s) is "
+                "never closed by a detail repeating its code",
+                **p,
+            ),
+            "counterparty_check_digits": lambda p: self.env._(
+                "the counterparty's IBAN %(account)s has wrong check digits", account=p["account"]
+            ),
+            "communication_check_digits": lambda p: self.env._(
+                "the structured communication %(communication)s has wrong check digits",
+                communication=p["communication"],
+            ),
+        }
+
+    @api.model
+    def _coda_field_label(self, name):
+        """A field of a CODA record, as the parser names it in its errors (``field``)."""
+        labels = {
+            "creation date": _("creation date"),
+            "paper statement number": _("paper statement number"),
+            "old balance sign": _("sign of the old balance"),
+            "old balance": _("old balance"),
+            "old balance date": _("date of the old balance"),
+            "CODA sequence number": _("CODA sequence number"),
+            "sequence number": _("sequence number"),
+            "detail number": _("detail number"),
+            "sign": _("sign of the amount"),
+            "amount": _("amount"),
+            "value date": _("value date"),
+            "transaction code": _("transaction code"),
+            "communication type": _("communication type"),
+            "entry date": _("entry date"),
+            "globalisation code": _("globalisation code"),
+            "new balance sign": _("sign of the new balance"),
+            "new balance": _("new balance"),
+            "new balance date": _("date of the new balance"),
+            "record count": _("record count"),
+            "total debit": _("total debit"),
+            "total credit": _("total credit"),
+        }
+        return labels.get(name, name)
 
     @api.model
     def _coda_journals(self, coda_statements, company, filename):
@@ -265,7 +490,7 @@ class AccountBankStatement(models.Model):
 
         :param to_import: ``(CODA statement, journal, import key, movements)`` tuples
         """
-        partners = self._coda_partners_by_account(
+        partners = self._coda_partners(
             [movement for *_st, movements in to_import for movement in movements]
         )
         Line = self.env["account.bank.statement.line"]
@@ -317,13 +542,15 @@ class AccountBankStatement(models.Model):
 
         :param index: the movement's position in the statement (the first carries the
             statement's free communications in its narration)
-        :param partners: ``{sanitized account number: partner}`` found for the whole file
+        :param partners: the partners found for the whole file (:meth:`_coda_partners`)
         """
         statement_date = coda_statement.new_balance_date or coda_statement.creation_date
         return {
             "journal_id": journal.id,
             "date": movement.entry_date or movement.value_date or statement_date,
             "amount": float(movement.amount),
+            # The bank's order: Odoo lists a day's lines by sequence (internal_index).
+            "sequence": index + 1,
             "payment_ref": self._coda_line_label(movement),
             "partner_id": self._coda_line_partner(movement, partners).id,
             "partner_name": movement.counterparty_name or False,
@@ -337,28 +564,37 @@ class AccountBankStatement(models.Model):
 
     @api.model
     def _coda_line_label(self, movement):
-        """The label of a statement line (``payment_ref``): the movement's communication,
-        else the counterparty's name, else the kind of transaction.
+        """The label of a statement line (``payment_ref``), as the bank's statement reads:
+        the counterparty's name and the movement's communication ("Proximus SA -
+        +++557/1076/64582+++"), or the one of them there is, else the kind of transaction.
 
-        The communication is what reconciliation reads (a structured one pays an invoice),
-        so keep it first. Override for a bank-specific label, e.g. a bank that puts its own
-        reference in the communication of card payments, or to prefix the counterparty."""
-        return (
-            movement.communication or movement.counterparty_name or movement.transaction_code.label
-        )
+        The reconciliation finds a structured communication in the label, alone or after the
+        counterparty's name (``account.bank.statement.line._codabox_structured_reference``):
+        an override that words it otherwise overrides that too. Override for a bank-specific
+        label, e.g. a bank that puts its own reference in the communication of card payments.
+        """
+        name, communication = movement.counterparty_name, movement.communication
+        if name and communication:
+            return f"{name} - {communication}"
+        return communication or name or movement.transaction_code.label
 
     @api.model
     def _coda_line_partner(self, movement, partners):
-        """The partner of a statement line: the one partner holding the movement's
-        counterparty account (``partners``, from :meth:`_coda_partners_by_account`), or an
-        empty recordset.
+        """The partner of a statement line, from what :meth:`_coda_partners` found for the
+        file, or an empty recordset: the one partner holding the movement's counterparty
+        account, else the one partner of the open invoices its structured communication
+        pays, else the one partner with the counterparty's name (normalised, see
+        ``matching.partners``). Never a guess: where several partners fit, none.
 
-        Called for every movement from values found in one search for the whole file: an
-        override must not search per line. Override to find partners otherwise, e.g. a
-        payment provider's settlements booked on the provider, whatever account they come
-        from."""
-        counterparty = self._coda_sanitized_counterparty(movement.counterparty_account)
-        return partners.get(counterparty, self.env["res.partner"])
+        Called for every movement from values found for the whole file: an override must
+        not search per line. Override to find partners otherwise, e.g. a payment provider's
+        settlements booked on the provider, whatever account they come from."""
+        keys = (
+            ("account", self._coda_sanitized_counterparty(movement.counterparty_account)),
+            ("reference", normalise_reference(movement.communication)),
+            ("name", normalise_name(movement.counterparty_name)),
+        )
+        return next((partners[key] for key in keys if key in partners), self.env["res.partner"])
 
     @api.model
     def _coda_select_movements(self, coda_statement, globalisation, notes):
@@ -425,6 +661,76 @@ class AccountBankStatement(models.Model):
         if number and len(number) == 12 and number.isdecimal():
             return bban_to_iban(number)
         return number
+
+    @api.model
+    def _coda_partners(self, movements):
+        """The partners the lines of ``movements`` (a whole file) may get, in three searches
+        whatever the number of lines: by counterparty account, by the structured
+        communication of an open invoice, by counterparty name; each only where exactly one
+        partner fits. Override to add a way of your own, keeping it one search per file.
+
+        :return: ``{("account", sanitized account number): partner, ("reference",
+            normalised structured reference): partner, ("name", normalised name): partner}``
+        """
+        found = {
+            "account": self._coda_partners_by_account(movements),
+            "reference": self._coda_partners_by_reference(movements),
+            "name": self._coda_partners_by_name(movements),
+        }
+        return {(kind, key): partner for kind, by in found.items() for key, partner in by.items()}
+
+    @api.model
+    def _coda_partners_by_reference(self, movements):
+        """The partner of each structured communication that open invoices, bills or credit
+        notes of the company have, when they are all of one partner: the documents the
+        reconciliation looks for (``account.move._codabox_reconcile_candidates``), in one
+        query for the whole file.
+
+        :return: ``{normalised reference: commercial partner}``
+        """
+        references = {normalise_reference(movement.communication) for movement in movements}
+        references.discard(None)
+        candidates = self.env["account.move"]._codabox_reconcile_candidates(
+            self.env.company, references
+        )
+        partners = {}
+        for reference, documents in candidates.items():
+            partner = self.env["res.partner"].union(
+                *(candidate.key[0].commercial_partner_id for candidate in documents)
+            )
+            if len(partner) == 1:
+                partners[reference] = partner
+        return partners
+
+    @api.model
+    def _coda_partners_by_name(self, movements):
+        """The partner of each counterparty name, when exactly one partner of the company
+        (or shared) that is its own commercial partner has it, both names normalised
+        (``matching.partners.normalise_name``: case, accents, punctuation, legal forms).
+        One search for the whole file, preselecting on each name's longest word.
+
+        :return: ``{normalised name: partner}``
+        """
+        names = {normalise_name(movement.counterparty_name) for movement in movements}
+        names.discard("")
+        if not names:
+            return {}
+        patterns = sorted({search_pattern(name) for name in names})
+        found = self.env["res.partner"].search_fetch(
+            expression.AND(
+                [
+                    [("company_id", "in", [False, self.env.company.id])],
+                    expression.OR([[("name", "=ilike", f"%{p}%")] for p in patterns]),
+                ]
+            ),
+            ["name", "commercial_partner_id"],
+        )
+        partners = defaultdict(lambda: self.env["res.partner"])
+        for partner in found:
+            name = normalise_name(partner.name)
+            if name in names and partner == partner.commercial_partner_id:
+                partners[name] |= partner
+        return {name: partner for name, partner in partners.items() if len(partner) == 1}
 
     @api.model
     def _coda_partners_by_account(self, movements):

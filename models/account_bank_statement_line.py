@@ -146,7 +146,8 @@ class AccountBankStatementLine(models.Model):
                 continue
             candidates = self.env["account.move"]._codabox_reconcile_candidates(company, wanted)
             matches = []
-            for line in lines.sorted("internal_index"):
+            # In the bank's order: by date, then the statement's (the import's sequence).
+            for line in lines.sorted(lambda line: (line.date, line.sequence, line.id)):
                 if references[line]:
                     match = line._codabox_match(references[line], candidates)
                     if match:
@@ -178,11 +179,17 @@ class AccountBankStatementLine(models.Model):
 
     def _codabox_structured_reference(self):
         """The line's structured reference, normalised (``matching.normalise_reference``), or
-        None: the whole communication must be one.
+        None: the whole communication must be one, the whole label or what follows the
+        counterparty's name in the label the import gave it ("Proximus SA -
+        +++557/1076/64582+++", see ``account.bank.statement._coda_line_label``).
 
         Override to read it elsewhere (e.g. from a field another import fills)."""
         self.ensure_one()
-        return normalise_reference(self.payment_ref)
+        label = self.payment_ref or ""
+        prefix = f"{self.partner_name} - "
+        if self.partner_name and label.startswith(prefix):
+            return normalise_reference(label[len(prefix) :]) or normalise_reference(label)
+        return normalise_reference(label)
 
     def _codabox_transaction_amount(self):
         """The amount the bank moved and its currency: the foreign currency's when the line
@@ -272,7 +279,8 @@ class AccountBankStatementLine(models.Model):
         Odoo's reconciliation does: the line's suspense item becomes an item of the
         document's receivable or payable account and partner, reconciled with the
         document's (``account.partial.reconcile``; partly when the line pays less). A line
-        without partner gets the document's, and that partner the counterparty's account.
+        without partner gets the document's, and that partner, the line's own or given so,
+        the counterparty's account.
 
         All the lines in a few writes and one reconciliation plan. Override to book more
         (e.g. bank costs deducted from a payment), keeping each entry balanced.
@@ -289,6 +297,7 @@ class AccountBankStatementLine(models.Model):
             counterparts[items.account_id, partner] |= suspense
             if not line.partner_id:
                 liquidities[partner] |= liquidity
+            if not line.partner_id or line.partner_id == partner:  # not another payer's
                 learn.append((line, partner))
             plan.append(suspense | items)
         # As Odoo's own "undo reconciliation" writes the items of a posted statement entry.

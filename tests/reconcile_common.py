@@ -138,7 +138,7 @@ class ReconcileCase(TransactionCase):
     def _pay(self, *movements, **kwargs):
         """Import one statement with ``movements``; its lines in their order."""
         result = self._import(self._coda(*movements), **kwargs)
-        return result, result["statements"].line_ids.sorted("internal_index")
+        return result, result["statements"].line_ids.sorted(lambda line: line.sequence)
 
     # -- assertions ---------------------------------------------------------------------------
 

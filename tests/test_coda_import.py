@@ -137,7 +137,7 @@ class TestCodaImport(CodaImportCase):
         transfer, supplies, rent, salary_maes, salary_claes, costs, returned = lines
 
         self.assertEqual(transfer.date, date(2024, 3, 15))  # entry date, not value date
-        self.assertEqual(transfer.payment_ref, "+++090/9337/55493+++")
+        self.assertEqual(transfer.payment_ref, "Peeters SRL - +++090/9337/55493+++")
         self.assertEqual(transfer.partner_id, self.peeters)
         self.assertEqual(transfer.partner_name, "Peeters SRL")
         self.assertEqual(transfer.account_number, "BE48001123456727")
@@ -147,7 +147,7 @@ class TestCodaImport(CodaImportCase):
         # Found by account only: neither name nor account is known here.
         self.assertFalse(supplies.partner_id)
         self.assertEqual(supplies.partner_name, "Unknown Supplies BV")
-        self.assertEqual(supplies.payment_ref, "Order 4471 office supplies")
+        self.assertEqual(supplies.payment_ref, "Unknown Supplies BV - Order 4471 office supplies")
         # Two partners have the account: none is chosen.
         self.assertFalse(rent.partner_id)
         self.assertEqual(rent.partner_name, "Jacobs")
@@ -305,9 +305,11 @@ class TestCodaImport(CodaImportCase):
         self.assertEqual(other.journal_id, self.journal2)
         self.assertEqual(other.company_id, self.company2)
         self.assertEqual(other.line_ids.company_id, self.company2)
-        # There, the shared partner and the other company's own one both have this account.
+        # There, the shared partner and the other company's own one both have this account:
+        # the counterparty's name finds the one of them so named.
         returned = other.line_ids.filtered(lambda line: line.amount == 30.0)
-        self.assertFalse(returned.partner_id)
+        self.assertEqual(returned.partner_name, "Proximus SA")
+        self.assertEqual(returned.partner_id, self.proximus)
         # The savings account has a journal in the main company only: the whole file is refused
         # for the other company, its current account statement included.
         count = self._statement_count()

@@ -428,7 +428,8 @@ class TestReconcile(ReconcileCase):
         candidate_queries = [
             record for record in logs.output if "upper(move.payment_reference)" in record
         ]
-        self.assertEqual(len(candidate_queries), 1, candidate_queries)
+        # One to find the lines' partners (the invoices' partners), one to reconcile.
+        self.assertEqual(len(candidate_queries), 2, candidate_queries)
         for invoice in invoices:
             self.assertEqual(invoice.payment_state, "paid")
 
