@@ -1,4 +1,5 @@
 from . import account_bank_statement
+from . import account_bank_statement_pdf
 from . import account_bank_statement_line
 from . import account_journal
 from . import account_move

@@ -186,6 +186,48 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
             self.assertTrue(any(n.endswith(".pdf") for n in names), names)
             self.assertEqual(statement.balance_end_real, statement.balance_end)
 
+    def test_statement_pdf_in_the_viewer(self):
+        """The bank's PDF reaches Odoo's PDF viewer on the statement's form, and statements
+        are found from a menu of their own and from the journal card."""
+        self._deliver("a", coda_document(CLIENTS["a"][1], 2, seed=1))
+        self._retrieve("a")
+        statement = self._statements("a")
+        self.assertEqual(base64.b64decode(statement.codabox_pdf), PDF)
+        # What the viewer loads: /web/content on the statement's field (the web client
+        # reads the form with bin_size, which only says whether there is one).
+        sized = statement.with_context(bin_size=True).web_read({"codabox_pdf": {}})
+        self.assertTrue(sized[0]["codabox_pdf"])
+        arch = statement.get_view(
+            self.env.ref("l10n_be_codabox_connect.view_bank_statement_form").id, "form"
+        )["arch"]
+        self.assertIn('widget="pdf_viewer"', arch)
+        statement.attachment_ids.filtered(lambda a: a.mimetype == "application/pdf").unlink()
+        self.assertFalse(statement.codabox_pdf)
+
+        menu = self.env.ref("l10n_be_codabox_connect.menu_codabox_bank_statements")
+        self.assertEqual(menu.action, self.env.ref("account.action_bank_statement_tree"))
+        self.assertEqual(menu.parent_id, self.env.ref("account.menu_finance_entries"))
+        accountant = self.env["res.users"].create(
+            {
+                "name": "Accountant A",
+                "login": "accountant_a",
+                "company_id": self.companies["a"].id,
+                "company_ids": [fields.Command.set(self.companies["a"].ids)],
+                "groups_id": [fields.Command.set(self.env.ref("account.group_account_user").ids)],
+            }
+        )
+        self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(accountant)._visible_menu_ids())
+        kanban = self.env["account.journal"].get_view(
+            self.env.ref("account.account_journal_dashboard_kanban_view").id, "kanban"
+        )["arch"]
+        self.assertIn("o_codabox_statements", kanban)
+        journal = self.journals["a"].with_company(self.companies["a"])
+        action = journal.with_context(
+            action_name="action_bank_statement_tree", search_default_journal=True
+        ).open_action_with_context()
+        self.assertEqual(action["context"]["search_default_journal_id"], journal.id)
+
+
     def test_second_retrieval_imports_nothing(self):
         self._deliver("a", coda_document(CLIENTS["a"][1], 4, seed=3))
         self._retrieve("a")
