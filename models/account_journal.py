@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import clean_context
 
 
 class AccountJournal(models.Model):
@@ -84,12 +85,32 @@ class AccountJournal(models.Model):
             },
         }
 
-    def action_open_coda_import_wizard(self):
-        """The CODA upload, set for this journal's company."""
+    def action_codabox_import_again(self):
+        """ "Save and import" in the journal form that "Create Journal" opens from a CODA
+        import's results: the journal is saved; back to that import, whose files refused for
+        want of a journal are imported again, without being uploaded again."""
         self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        # The journal form's default_* values must not become defaults of what the import
+        # creates (statements, their moves and lines).
+        Import = self.env(context=clean_context(self.env.context))["codabox.coda.import.wizard"]
+        wizard = Import.browse(self.env.context.get("codabox_coda_import_wizard_id")).exists()
+        if not wizard:
+            raise UserError(
+                _(
+                    "The journal is saved, but the CODA import it was made for is no longer "
+                    "open: import the CODA file again."
+                )
+            )
+        return wizard._import_again()
+
+    def action_open_coda_import_wizard(self):
+        """The CODA import, set for this journal's company."""
+        self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         return {
             "type": "ir.actions.act_window",
-            "name": _("Upload CODA"),
+            "name": _("Import CODA"),
             "res_model": "codabox.coda.import.wizard",
             "view_mode": "form",
             "target": "new",

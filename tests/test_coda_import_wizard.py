@@ -183,6 +183,106 @@ class TestCodaImportWizard(CodaImportCase):
         wizard.action_import()
         self.assertEqual(wizard.statement_ids.journal_id, self.journal | journal)
 
+    def test_created_journal_imports_the_waiting_file(self):
+        """ "Create Journal" opens the journal in a dialog above the import; "Save and
+        import" goes back to the same import with the refused file imported, its PDF too,
+        without asking for the file again."""
+        self.env.ref("base.USD").active = True
+        manager = new_test_user(
+            self.env,
+            login="coda_manager",
+            groups="account.group_account_manager,account.group_account_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        env = self.env(user=manager)
+        files = [
+            ("unknown_account.cod", self._file("unknown_account.cod")),
+            ("unknown_account.pdf", b"%PDF-1.4 paper statement"),
+            ("statement.cod", self._file("statement.cod")),
+        ]
+        attachments = env["ir.attachment"].create([{"name": n, "raw": d} for n, d in files])
+        wizard = env["codabox.coda.import.wizard"].create(
+            {"attachment_ids": [Command.set(attachments.ids)]}
+        )
+        wizard.action_import()
+        refused = self._results(wizard, "refused")
+        self.assertEqual(refused.filename, "unknown_account.cod")
+        self.assertEqual(len(wizard.statement_ids), 1)
+
+        action = refused.action_create_journal()
+        view = self.env.ref("l10n_be_codabox_connect.view_account_journal_form_coda_import")
+        self.assertEqual(action["target"], "new", "a dialog, not a page replacing the import")
+        self.assertEqual(action["views"], [(view.id, "form")])
+        self.assertIn('name="action_codabox_import_again"', view.arch_db)
+        with Form(env["account.journal"].with_context(**action["context"]), view=view) as form:
+            self.assertEqual(form.bank_acc_number, "BE68539007547034")
+            form.code = "USD1"
+        journal = form.record.with_context(**action["context"])
+        back = journal.action_codabox_import_again()
+
+        self.assertEqual((back["res_model"], back["res_id"]), (wizard._name, wizard.id))
+        self.assertEqual(back["target"], "new")
+        self.assertFalse(self._results(wizard, "refused"))
+        self.assertFalse(wizard.line_ids.filtered("coda_data"), "nothing kept once imported")
+        self.assertEqual(wizard.statement_ids.journal_id, self.journal | journal)
+        statement = wizard.statement_ids.filtered(lambda st: st.journal_id == journal)
+        self.assertEqual(
+            sorted(statement.attachment_ids.mapped("name")),
+            ["unknown_account.cod", "unknown_account.pdf"],
+        )
+        self.assertIn(statement, self._results(wizard, "imported").statement_id)
+        # The journal form's defaults (its name: the account number) stayed out of the import.
+        self.assertNotIn("BE68539007547034", statement.line_ids.move_id.mapped("name"))
+
+    def test_import_again_needs_its_import(self):
+        journal = self.journal.with_context(codabox_coda_import_wizard_id=0)
+        with self.assertRaisesRegex(UserError, "no longer open"):
+            journal.action_codabox_import_again()
+        billing = new_test_user(
+            self.env,
+            login="coda_billing",
+            groups="account.group_account_invoice",
+            company_id=self.company.id,
+        )
+        wizard = self._wizard([("statement.cod", self._file("statement.cod"))])
+        with self.assertRaises(AccessError):
+            self.journal.with_user(billing).with_context(
+                codabox_coda_import_wizard_id=wizard.id
+            ).action_codabox_import_again()
+        # Nor another accountant, with someone else's import.
+        other = new_test_user(
+            self.env,
+            login="coda_accountant_3",
+            groups="account.group_account_user",
+            company_id=self.company.id,
+        )
+        with self.assertRaises(AccessError):
+            self.journal.with_user(other).with_context(
+                codabox_coda_import_wizard_id=wizard.id
+            ).action_codabox_import_again()
+
+    def test_one_name_for_the_import(self):
+        """The menu, the dialog, the journal's button and its card say "Import CODA"."""
+        action = self.env.ref("l10n_be_codabox_connect.action_codabox_coda_import_wizard")
+        menu = self.env.ref("l10n_be_codabox_connect.menu_codabox_coda_import")
+        self.assertEqual((action.name, menu.name), ("Import CODA", "Import CODA"))
+        self.assertEqual(
+            self.journal.with_user(self.user).action_open_coda_import_wizard()["name"],
+            "Import CODA",
+        )
+        env = self.env(user=self.user)
+        views = [
+            env["codabox.coda.import.wizard"].get_view(view_type="form")["arch"],
+            env["account.journal"].get_view(view_type="form")["arch"],
+            env["account.journal"].get_view(
+                self.env.ref("account.account_journal_dashboard_kanban_view").id, "kanban"
+            )["arch"],
+        ]
+        for arch in views:
+            self.assertIn("Import CODA", arch)
+            self.assertNotIn("Upload CODA", arch)
+
     def test_nothing_to_import(self):
         with self.assertRaises(UserError):
             self._wizard([]).action_import()

@@ -1,3 +1,4 @@
+import base64
 import io
 import zipfile
 import zlib
@@ -19,10 +20,10 @@ ARCHIVE_SUFFIXES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
 
 
 class CodaImportWizardLine(models.TransientModel):
-    """One outcome of an upload: a statement imported or skipped, a warning, a refused file."""
+    """One outcome of an import: a statement imported or skipped, a warning, a refused file."""
 
     _name = "codabox.coda.import.wizard.line"
-    _description = "CODA upload result"
+    _description = "CODA import result"
     _order = "id"
 
     wizard_id = fields.Many2one("codabox.coda.import.wizard", required=True, ondelete="cascade")
@@ -42,23 +43,33 @@ class CodaImportWizardLine(models.TransientModel):
     statement_id = fields.Many2one("account.bank.statement", readonly=True)
     account_number = fields.Char(readonly=True)
     currency = fields.Char(readonly=True)
+    # A file refused for want of a bank journal is kept until the import is closed, to be
+    # imported once the journal exists (CodaImportWizard._import_again).
+    coda_data = fields.Binary(string="CODA file", attachment=False, readonly=True)
+    pdf_data = fields.Binary(string="PDF", attachment=False, readonly=True)
+    pdf_filename = fields.Char(readonly=True)
 
     def action_create_journal(self):
-        """A new bank journal form for the unknown account, so that the file can then go in."""
+        """The bank journal of the unknown account, in a dialog above the import: once it is
+        saved, the import's files refused for want of a journal go in (see
+        account.journal.action_codabox_import_again)."""
         self.ensure_one()
-        self.env["codabox.api"]._check_rights(
-            self.wizard_id.company_id, "account.group_account_user"
+        wizard = self.wizard_id
+        self.env["codabox.api"]._check_rights(wizard.company_id, "account.group_account_user")
+        action = self.env["account.journal"]._coda_new_journal_action(
+            wizard.company_id, self.account_number, self.currency
         )
-        return self.env["account.journal"]._coda_new_journal_action(
-            self.wizard_id.company_id, self.account_number, self.currency
-        )
+        view = self.env.ref("l10n_be_codabox_connect.view_account_journal_form_coda_import")
+        action.update(target="new", views=[(view.id, "form")])
+        action["context"]["codabox_coda_import_wizard_id"] = wizard.id
+        return action
 
 
 class CodaImportWizard(models.TransientModel):
-    """The manual upload of CODA files: files received otherwise than from CodaBox."""
+    """The import of CODA files received otherwise than from CodaBox, uploaded by hand."""
 
     _name = "codabox.coda.import.wizard"
-    _description = "Upload CODA files"
+    _description = "Import CODA files"
 
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, default=lambda self: self.env.company
@@ -67,7 +78,7 @@ class CodaImportWizard(models.TransientModel):
         "account.journal",
         string="Journal",
         readonly=True,
-        help="The journal the upload was opened from; each statement still goes to the "
+        help="The journal the import was opened from; each statement still goes to the "
         "journal of its own account.",
     )
     attachment_ids = fields.Many2many(
@@ -225,12 +236,59 @@ class CodaImportWizard(models.TransientModel):
         files, refused = self._coda_files(self.attachment_ids)
         if not files and not refused:
             raise UserError(_("Add the CODA files to import (.cod, .txt, or a zip of them)."))
-        Statement = self.env["account.bank.statement"]
-        statements = Statement
         lines = [
             {"filename": filename, "status": "refused", "message": message}
             for filename, message in refused
         ]
+        statements, results = self._import_files(files)
+        self.attachment_ids.unlink()
+        self.write(
+            {
+                "state": "done",
+                "line_ids": [Command.create(vals) for vals in lines + results],
+                "statement_ids": [Command.set(statements.ids)],
+            }
+        )
+        return self._reopen()
+
+    def _import_again(self):
+        """Import again the files refused for want of a bank journal (e.g. once "Create
+        Journal" made it): their new results replace their refusals, and a file whose
+        account still has no journal is refused again."""
+        self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        waiting = self.line_ids.filtered("coda_data")
+        files = [
+            (
+                line.filename,
+                base64.b64decode(line.coda_data),
+                base64.b64decode(line.pdf_data or b""),
+                line.pdf_filename,
+            )
+            for line in waiting
+        ]
+        statements, results = self._import_files(files)
+        # sudo: results are not deletable by users, so that they stay what the import said;
+        # these are this user's own (read above, through the record rule), replaced by what
+        # the import says now.
+        waiting.sudo().unlink()
+        self.write(
+            {
+                "line_ids": [Command.create(vals) for vals in results],
+                "statement_ids": [Command.link(statement.id) for statement in statements],
+            }
+        )
+        return self._reopen()
+
+    def _import_files(self, files):
+        """Import each of ``files`` (see ``_coda_files``) on its own.
+
+        :return: ``(statements, results)``: the statements created, and the values of one
+            result line per outcome
+        """
+        Statement = self.env["account.bank.statement"]
+        statements = Statement
+        lines = []
         for filename, data, pdf, pdf_filename in files:
             try:
                 result = Statement._codabox_import_coda(
@@ -248,6 +306,9 @@ class CodaImportWizard(models.TransientModel):
                         "message": error.args[0],
                         "account_number": error.account_number,
                         "currency": error.currency,
+                        "coda_data": base64.b64encode(data),
+                        "pdf_data": base64.b64encode(pdf) if pdf else False,
+                        "pdf_filename": pdf_filename,
                     }
                 )
                 continue
@@ -283,17 +344,12 @@ class CodaImportWizard(models.TransientModel):
             )
             if summary:
                 lines.append({"filename": filename, "status": "reconciled", "message": summary})
-        self.attachment_ids.unlink()
-        self.write(
-            {
-                "state": "done",
-                "line_ids": [Command.create(vals) for vals in lines],
-                "statement_ids": [Command.set(statements.ids)],
-            }
-        )
+        return statements, lines
+
+    def _reopen(self):
         return {
             "type": "ir.actions.act_window",
-            "name": _("Upload CODA"),
+            "name": _("Import CODA"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
