@@ -1,5 +1,7 @@
 import logging
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
@@ -38,7 +40,10 @@ class CodaboxDocument(models.Model):
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
     feed_id = fields.Char(required=True, readonly=True)
     feed_index = fields.Char(required=True, readonly=True)
-    kind = fields.Char(string="Document type", readonly=True, help="CodaBox's document model")
+    kind = fields.Char(
+        string="CodaBox document model", readonly=True, help="CodaBox's name for the kind."
+    )
+    kind_label = fields.Char(string="Document type", compute="_compute_kind_label")
     metadata = fields.Json(readonly=True)
     account_number = fields.Char(string="Account", readonly=True)
     currency_name = fields.Char(string="Currency", readonly=True)
@@ -90,6 +95,30 @@ class CodaboxDocument(models.Model):
             if document.statement_date:
                 parts.append(fields.Date.to_string(document.statement_date))
             document.display_name = " ".join(p for p in parts if p) or document.feed_index
+
+    @api.depends("kind")
+    @api.depends_context("lang")
+    def _compute_kind_label(self):
+        labels = self._kind_labels()
+        for document in self:
+            document.kind_label = labels.get(document.kind, document.kind)
+
+    @api.model
+    def _kind_labels(self):
+        """What people call each of CodaBox's document models; the others show as CodaBox
+        names them. Extended by modules that import further kinds (SODA, invoices)."""
+        return {"coda": _("Bank statement (CODA)")}
+
+    @api.model
+    def get_empty_list_help(self, help_message):
+        """The action's help ("No document received from CodaBox yet") while there is none;
+        once documents arrived, an empty list means the filters match none of them."""
+        if self.search_count([], limit=1):
+            return Markup("<p class='o_view_nocontent_empty_folder'>%s</p><p>%s</p>") % (
+                _("No CodaBox document matches these filters"),
+                _("Remove a filter to see the other documents."),
+            )
+        return super().get_empty_list_help(help_message)
 
     @api.depends("statement_ids")
     def _compute_statement_count(self):
@@ -212,7 +241,7 @@ class CodaboxDocument(models.Model):
                     _(
                         "The import was interrupted %(count)s times before it could finish (the "
                         "server stopped it, perhaps at its time or memory limit). Retry it when "
-                        "the server is less busy, or upload the CODA file by hand.",
+                        "the server is less busy, or import the CODA file by hand (Import CODA).",
                         count=document.attempt_count,
                     )
                 )

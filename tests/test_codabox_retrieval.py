@@ -228,6 +228,37 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertEqual(action["context"]["search_default_journal_id"], journal.id)
 
 
+    def test_documents_read_plainly(self):
+        """The document type as people name it, CodaBox's feed index in debug mode only, and
+        an empty list that says why it is empty."""
+        action = self.env.ref("l10n_be_codabox_connect.codabox_document_action")
+        # As the web client loads the action: its help through get_empty_list_help.
+        self.assertIn("No document received from CodaBox yet", action._get_action_dict()["help"])
+        self._deliver("a", coda_document(CLIENTS["a"][1], 2, seed=1))
+        soda = {
+            "document_model": "soda",
+            "metadata": {},
+            "cod": "",
+            "pdf": base64.b64encode(PDF).decode(),
+        }
+        self._deliver("a", soda)
+        self._retrieve("a")
+        labels = {d.kind: d.kind_label for d in self._documents("a")}
+        self.assertEqual(labels, {"coda": "Bank statement (CODA)", "soda": "soda"})
+        # Documents exist: the "Failed" filter finding none no longer says none arrived.
+        help_text = action._get_action_dict()["help"]
+        self.assertNotIn("No document received", help_text)
+        self.assertIn("No CodaBox document matches these filters", help_text)
+        Document = self.env["codabox.document"]
+        form = Document.get_view(view_type="form")["arch"]
+        listing = Document.get_view(view_type="list")["arch"]
+        self.assertIn('name="kind_label"', form + listing)
+        self.assertNotIn('name="kind"', listing)
+        # Not in debug mode (no request here): the technical fields are left out.
+        self.assertNotIn('name="feed_index"', form)
+        self.assertNotIn('name="kind"', form)
+
+
     def test_second_retrieval_imports_nothing(self):
         self._deliver("a", coda_document(CLIENTS["a"][1], 4, seed=3))
         self._retrieve("a")
