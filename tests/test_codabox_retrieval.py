@@ -1,12 +1,15 @@
 """Retrieval from the sandbox: at-least-once, never twice, each company on its own."""
 
 import base64
-from datetime import date
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
+
+import pytz
 
 from odoo import fields
 from odoo.tests.common import TransactionCase, tagged
 from odoo.tools import config as odoo_config
+from odoo.tools.convert import convert_file
 
 from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
@@ -227,7 +230,6 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         ).open_action_with_context()
         self.assertEqual(action["context"]["search_default_journal_id"], journal.id)
 
-
     def test_documents_read_plainly(self):
         """The document type as people name it, CodaBox's feed index in debug mode only, and
         an empty list that says why it is empty."""
@@ -258,6 +260,18 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
         self.assertNotIn('name="feed_index"', form)
         self.assertNotIn('name="kind"', form)
 
+    def test_daily_job_runs_at_night(self):
+        """Installed, the daily job first runs the next morning at 06:00 Brussels time (not
+        24 hours after the install), then every day."""
+        cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
+        cron.nextcall = fields.Datetime.now()
+        # What the install does: the data file loaded afresh.
+        convert_file(self.env, "l10n_be_codabox_connect", "data/ir_cron_data.xml", {}, mode="init")
+        brussels = pytz.timezone("Europe/Brussels")
+        first = pytz.utc.localize(cron.nextcall).astimezone(brussels)
+        tomorrow = datetime.now(brussels).date() + timedelta(days=1)
+        self.assertEqual((first.date(), first.hour, first.minute), (tomorrow, 6, 0))
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
 
     def test_second_retrieval_imports_nothing(self):
         self._deliver("a", coda_document(CLIENTS["a"][1], 4, seed=3))
