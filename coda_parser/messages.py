@@ -36,9 +36,7 @@ ERRORS = {
         "(trailer)"
     ),
     "continuation_first": "record {type} must follow a record {expected}, not no record",
-    "continuation_after": (
-        "record {type} must follow a record {expected}, not record {previous}"
-    ),
+    "continuation_after": ("record {type} must follow a record {expected}, not record {previous}"),
     "continuation_number": (
         "sequence/detail number {sequence}/{detail} differs from the record {previous_type} "
         "before it ({expected_sequence}/{expected_detail})"
@@ -64,9 +62,7 @@ WARNINGS = {
     "balance_account": (
         "record 8 is for account {account} {currency}, record 1 for {old_account} {old_currency}"
     ),
-    "free_communication_early": (
-        "free communication (record 4) before the new balance (record 8)"
-    ),
+    "free_communication_early": ("free communication (record 4) before the new balance (record 8)"),
     "balance": (
         "old balance {old_balance} + movements {movements} = {balance}, but the new balance is "
         "{new_balance}"
@@ -81,11 +77,13 @@ WARNINGS = {
         "the details of movement {sequence}/{detail} add up to {total}, its amount is {amount}"
     ),
     "globalisation_open": (
-        "globalisation {sequence}/{detail} (code {globalisation_code}) is never closed by a detail repeating "
-        "its code"
+        "globalisation {sequence}/{detail} (code {globalisation_code}) is never closed by a "
+        "detail repeating its code"
     ),
     "counterparty_check_digits": "counterparty IBAN {account} has wrong check digits",
-    "communication_check_digits": "structured communication {communication} has wrong check digits",
+    "communication_check_digits": (
+        "structured communication {communication} has wrong check digits"
+    ),
 }
 
 

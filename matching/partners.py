@@ -22,7 +22,7 @@ LEGAL_FORMS = frozenset(
 # Letters that decomposition does not split into a letter and an accent.
 _LIGATURES = str.maketrans({"æ": "ae", "œ": "oe", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
 # Removed without a space: "S.A." is "sa", "L'Oréal" is "loreal".
-_JOINING = re.compile(r"[.'’`´]")
+_JOINING = re.compile("[.'`\u2019\u00b4]")  # the dot and the apostrophes
 _SEPARATOR = re.compile(r"[\W_]+")
 # Letters a partner's name may carry with an accent where a bank's has none: a wildcard in
 # the database's preselection (see search_pattern).

@@ -39,7 +39,10 @@ def test_warnings_have_codes_and_values():
         "total": "-90.00",
         "amount": "-100.00",
     }
-    assert details == "line 5: the details of movement 0002/0000 add up to -90.00, its amount is -100.00"
+    assert (
+        details
+        == "line 5: the details of movement 0002/0000 add up to -90.00, its amount is -100.00"
+    )
     assert statement.warnings[9].params == {"line": 13, "stated": 99, "counted": 10}
 
 
@@ -47,7 +50,9 @@ def test_warning_is_its_english_text():
     warning = CodaWarning("iban_check_digits", 2, iban="BE00539007547034")
     assert isinstance(warning, str)
     assert warning == "line 2: IBAN BE00539007547034 has wrong check digits"
-    assert f"file.cod: {warning}" == "file.cod: line 2: IBAN BE00539007547034 has wrong check digits"
+    assert (
+        f"file.cod: {warning}" == "file.cod: line 2: IBAN BE00539007547034 has wrong check digits"
+    )
     for again in (copy.deepcopy(warning), pickle.loads(pickle.dumps(warning))):
         assert again == warning
         assert (again.code, again.params) == (warning.code, warning.params)

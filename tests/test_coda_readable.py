@@ -189,7 +189,9 @@ class TestCodaReadable(ReconcileCase):
         )
         # A code the table does not know (a newer parser): its English text.
         unknown = CodaError("something new", 9, "21", code="new_code")
-        self.assertEqual(Statement._coda_parser_message(unknown), "line 9, record 21: something new")
+        self.assertEqual(
+            Statement._coda_parser_message(unknown), "line 9, record 21: something new"
+        )
 
     def test_every_parser_code_is_worded_and_exported(self):
         Statement = self.env["account.bank.statement"]
@@ -203,4 +205,3 @@ class TestCodaReadable(ReconcileCase):
             "sign of the new balance",
         ):
             self.assertIn(term, terms)
-
