@@ -39,12 +39,18 @@ def certificate_fingerprint(der):
 
 
 class _PinnedFTP(ftplib.FTP_TLS):
-    """FTP_TLS whose data connections must show the control connection's certificate."""
+    """FTP_TLS whose data connections resume the control connection's TLS session and must
+    show its certificate."""
 
     control_fingerprint = None
 
     def ntransfercmd(self, cmd, rest=None):
-        conn, size = super().ntransfercmd(cmd, rest)
+        # FTP.ntransfercmd, then TLS resuming the control connection's session: quicker,
+        # and required by servers such as vsftpd (require_ssl_reuse).
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        if self._prot_p:
+            session = getattr(self.sock, "session", None)
+            conn = self.context.wrap_socket(conn, server_hostname=self.host, session=session)
         if self.control_fingerprint and isinstance(conn, ssl.SSLSocket):
             offered = certificate_fingerprint(conn.getpeercert(binary_form=True))
             if offered != self.control_fingerprint:
@@ -122,6 +128,7 @@ class FtpesSource(DeliverySource):
         return ftp
 
     def connect(self):
+        super().connect()
         verify = not (self.pinned or self.allow_unverified)
         try:
             ftp = self._open(verify)
@@ -195,11 +202,13 @@ class FtpesSource(DeliverySource):
             return self.root or "."
         return posixpath.join(self.root, path) if self.root else path
 
-    def _call(self, what, path, func, *args):
+    def _call(self, what, path, method, *args):
+        """``self._ftp.<method>(*args)`` (or ``method()`` when it is a function), its
+        failures as ``DeliveryError``."""
         if self._ftp is None:
             raise ConnectionDropped(f"{self.server}: not connected.", server=self.server)
         try:
-            return func(*args)
+            return method() if callable(method) else getattr(self._ftp, method)(*args)
         except ftplib.error_perm as error:
             reply = _reply(error)
             what_path = path or "the root folder"
@@ -225,11 +234,23 @@ class FtpesSource(DeliverySource):
             ) from e
 
     def _listdir(self, path):
-        facts = self._call(
-            "listing",
-            path,
-            lambda: list(self._ftp.mlsd(self._full(path), ["type", "size", "modify"])),
-        )
+        try:
+            facts = self._call(
+                "listing",
+                path,
+                lambda: list(self._ftp.mlsd(self._full(path), ["type", "size", "modify"])),
+            )
+        except ConnectionDropped:
+            raise
+        except DeliveryError:
+            # Servers answer a missing folder in more than one way (550, 501...).
+            if not self._exists(path):
+                raise PathMissing(
+                    f"{self.server}: {path or 'the root folder'} does not exist.",
+                    server=self.server,
+                    path=path,
+                ) from None
+            raise
         found = []
         for name, fact in facts:
             kind = fact.get("type", "").lower()
@@ -247,24 +268,22 @@ class FtpesSource(DeliverySource):
 
     def _read(self, path, size):
         chunks = []
-        self._call(
-            "downloading", path, self._ftp.retrbinary, f"RETR {self._full(path)}", chunks.append
-        )
+        self._call("downloading", path, "retrbinary", f"RETR {self._full(path)}", chunks.append)
         return b"".join(chunks)
 
     def _rename(self, path, target):
-        self._call("moving", path, self._ftp.rename, self._full(path), self._full(target))
+        self._call("moving", path, "rename", self._full(path), self._full(target))
 
     def _makedirs(self, path):
         parts = [p for p in path.split("/") if p]
         for i in range(1, len(parts) + 1):
             sub = "/".join(parts[:i])
             if not self._exists(sub):
-                self._call("making the folder", sub, self._ftp.mkd, self._full(sub))
+                self._call("making the folder", sub, "mkd", self._full(sub))
 
     def _exists(self, path):
         try:
-            self._call("looking for", path, self._ftp.sendcmd, f"MLST {self._full(path)}")
+            self._call("looking for", path, "sendcmd", f"MLST {self._full(path)}")
         except PathMissing:
             return False
         return True

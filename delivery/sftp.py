@@ -84,6 +84,7 @@ class SftpSource(DeliverySource):
 
     # -- session ---------------------------------------------------------------------------
     def connect(self):
+        super().connect()
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as error:
@@ -164,12 +165,14 @@ class SftpSource(DeliverySource):
             return self.root or "."
         return posixpath.join(self.root, path) if self.root else path
 
-    def _call(self, what, path, func, *args):
+    def _call(self, what, path, method, *args):
+        """``self._sftp.<method>(*args)`` (or ``method()`` when it is a function), its
+        failures as ``DeliveryError``."""
         if self._sftp is None:
             raise ConnectionDropped(f"{self.server}: not connected.", server=self.server)
         what_path = f"{what} {path or 'the root folder'}"
         try:
-            return func(*args)
+            return method() if callable(method) else getattr(self._sftp, method)(*args)
         except (*_DROPS, OSError) as error:
             alive = self._transport is not None and self._transport.is_active()
             if not alive or isinstance(error, _DROPS):
@@ -197,7 +200,7 @@ class SftpSource(DeliverySource):
 
     def _listdir(self, path):
         found = []
-        for attr in self._call("listing", path, self._sftp.listdir_attr, self._full(path)):
+        for attr in self._call("listing", path, "listdir_attr", self._full(path)):
             mode = attr.st_mode or 0
             if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
                 found.append(
@@ -223,18 +226,18 @@ class SftpSource(DeliverySource):
         return content
 
     def _rename(self, path, target):
-        self._call("moving", path, self._sftp.rename, self._full(path), self._full(target))
+        self._call("moving", path, "rename", self._full(path), self._full(target))
 
     def _makedirs(self, path):
         parts = [p for p in path.split("/") if p]
         for i in range(1, len(parts) + 1):
             sub = "/".join(parts[:i])
             if not self._exists(sub):
-                self._call("making the folder", sub, self._sftp.mkdir, self._full(sub))
+                self._call("making the folder", sub, "mkdir", self._full(sub))
 
     def _exists(self, path):
         try:
-            self._call("looking for", path, self._sftp.lstat, self._full(path))
+            self._call("looking for", path, "lstat", self._full(path))
         except PathMissing:
             return False
         return True

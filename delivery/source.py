@@ -30,10 +30,11 @@ class DeliverySource:
 
     def __init__(self, *, max_file_bytes=MAX_FILE_BYTES):
         self.max_file_bytes = max_file_bytes
+        self._made_folders = set()  # archive folders made (or found) in this session
 
     # -- session ---------------------------------------------------------------------------
     def connect(self):
-        pass
+        self._made_folders = set()
 
     def close(self):
         pass
@@ -110,7 +111,10 @@ class DeliverySource:
         ``ConnectionDropped``."""
         target = layout.archive_path(file.path)
         try:
-            self._makedirs(posixpath.dirname(target))
+            folder = posixpath.dirname(target)
+            if folder not in self._made_folders:
+                self._makedirs(folder)
+                self._made_folders.add(folder)
             base, dot, ext = target.rpartition(".")
             base, ext = (base, f".{ext}") if dot and "/" not in ext else (target, "")
             number = 0

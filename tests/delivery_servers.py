@@ -24,6 +24,7 @@ from cryptography.x509.oid import NameOID
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.filesystems import AbstractedFS
 from pyftpdlib.handlers import TLS_FTPHandler
+from pyftpdlib.ioloop import IOLoop
 from pyftpdlib.servers import FTPServer
 
 HOST = "127.0.0.1"
@@ -38,10 +39,12 @@ class _SshServer(paramiko.ServerInterface):
         return "password,publickey"
 
     def check_auth_password(self, username, password):
+        self.owner.logins.append(username)
         ok = (username, password) == (self.owner.username, self.owner.password)
         return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
 
     def check_auth_publickey(self, username, key):
+        self.owner.logins.append(username)
         ok = username == self.owner.username and any(
             key.asbytes() == k.asbytes() for k in self.owner.authorized_keys
         )
@@ -127,13 +130,15 @@ class _SftpFolder(paramiko.SFTPServerInterface):
 
 class SftpServer:
     """``with SftpServer(root) as server:`` serves ``root`` on ``server.port``; its host key's
-    fingerprint (OpenSSH's SHA256 form, by paramiko) is ``server.fingerprint``."""
+    fingerprint (OpenSSH's SHA256 form, by paramiko) is ``server.fingerprint``; ``logins``
+    records each login attempt's user name."""
 
     def __init__(self, root, *, username="office", password="s3cret-pw", host_key=None):
         self.root, self.username, self.password = str(root), username, password
         self.host_key = host_key or paramiko.ECDSAKey.generate()
         self.fingerprint = self.host_key.fingerprint
         self.authorized_keys = []
+        self.logins = []  # user names of the login attempts, in order
         self.drop_after = {}
         self._stop = threading.Event()
         self._transports = []
@@ -258,7 +263,14 @@ class FtpesServer:
                     else _DroppingFile(f, limit, self.cmd_channel)
                 )
 
-        authorizer = DummyAuthorizer()
+        self.logins = []  # user names of the login attempts, in order
+
+        class _Authorizer(DummyAuthorizer):
+            def validate_authentication(self, username, password, handler):
+                owner.logins.append(username)
+                return super().validate_authentication(username, password, handler)
+
+        authorizer = _Authorizer()
         authorizer.add_user(username, password, self.root, perm="elradfmwMT")
         self._handler = type(
             "TestTLSHandler",
@@ -278,16 +290,17 @@ class FtpesServer:
         self._stop = threading.Event()
 
     def __enter__(self):
-        self._server = FTPServer((HOST, 0), self._handler)
+        # An IO loop of its own: pyftpdlib's default one is shared by every server.
+        self._server = FTPServer((HOST, 0), self._handler, ioloop=IOLoop())
         self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, name="test-ftpes", daemon=True)
         self._thread.start()
         return self
 
     def _serve(self):
-        # The server's own loop, one poll at a time (serve_forever would log at each call).
+        # The server's own loop, one turn at a time (serve_forever would log at each call).
         while not self._stop.is_set():
-            self._server.ioloop.poll(0.05)
+            self._server.ioloop.loop(timeout=0.05, blocking=False)
         self._server.close_all()
 
     def __exit__(self, *exc):
