@@ -128,7 +128,7 @@ class FtpesSource(DeliverySource):
         return ftp
 
     def connect(self):
-        super().connect()
+        self._made_folders = set()  # a new session: archive folders are checked again
         verify = not (self.pinned or self.allow_unverified)
         try:
             ftp = self._open(verify)

@@ -34,7 +34,7 @@ class LocalFolderSource(DeliverySource):
         return DeliveryError(f"{self.server}: {what}: {reason}.", server=self.server, path=path)
 
     def connect(self):
-        super().connect()
+        self._made_folders = set()  # a new session: archive folders are checked again
         if not os.path.isdir(self.root):
             raise PathMissing(
                 f"{self.server}: the folder does not exist.", server=self.server, path=""

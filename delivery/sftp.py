@@ -84,7 +84,7 @@ class SftpSource(DeliverySource):
 
     # -- session ---------------------------------------------------------------------------
     def connect(self):
-        super().connect()
+        self._made_folders = set()  # a new session: archive folders are checked again
         try:
             sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except OSError as error:
