@@ -10,7 +10,9 @@ from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from ..codabox_client import CodaboxError
 
 _logger = logging.getLogger(__name__)
-SETTINGS_URL = "/odoo/action-account.action_account_config"
+# The Accounting settings at the CodaBox setting: the web client opens the settings' tab that
+# holds the setting the anchor names and highlights it, as Odoo's own links (/odoo/settings#id).
+SETTINGS_URL = "/odoo/action-account.action_account_config#codabox_connection"
 # What MyCodaBox sends back instead of an authorization code (our protocol, as the sandbox
 # speaks it): codabox.api words them, the first two as CodaBox's API errors of that code.
 MYCODABOX_REFUSALS = ("unknownAccountingOffice", "notFound", "access_denied")

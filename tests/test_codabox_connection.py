@@ -96,6 +96,8 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         password, back = self._consent(self.company_a)
         page = self._open_callback(back)
         self.assertIn("is connected to CodaBox", page)
+        # "Back to the CodaBox settings" opens them at the CodaBox setting, not at their top.
+        self.assertIn('href="/odoo/action-account.action_account_config#codabox_connection"', page)
         return password
 
     # -- the first connection --------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The real click path in Chromium: settings, Create connection, the consent on MyCodaBox's
-pages, a second company with the office password, "Retrieve from CodaBox", the statement
-and its PDF, and the invoice the statement paid.
+pages, back to the CodaBox setting, a second company with the office password, "Retrieve
+from CodaBox", the statement and its PDF in Odoo's viewer, the invoice the statement paid,
+and an imported CODA file whose missing journal is created from the import.
+
 
 Odoo's tours run on Odoo's pages only, so the consent on the sandbox's MyCodaBox pages is
 driven from here, in the same browser, between two tours.
@@ -25,8 +27,33 @@ DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
 # What the browser shows, for a failure message: the CodaBox setting, else the page.
 WHERE_AM_I = """location.href + ' ' +
     (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)"""
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PAID_REFERENCE = "+++283/7193/78545+++"  # a movement of the CODA file setUp delivers
+NEW_IBAN = "BE62510007547061"  # an account of company B that no journal holds yet
+
+
+def one_page_pdf():
+    """A blank page that PDF.js, Odoo's viewer, opens without an error (its xref counted)."""
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>",
+    ]
+    pdf, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj%s endobj\n" % (number, body)
+    xref = len(pdf)
+    pdf += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return pdf + b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+# "Back to the CodaBox settings" lands on the CodaBox setting, on screen, not at the top.
+ON_CODABOX_SETTING = """location.hash === '#codabox_connection' && (() => {
+    const setting = document.querySelector('#codabox_connection');
+    const box = setting.getBoundingClientRect();
+    return setting.innerText.includes('Allowed') && box.top >= 0
+        && box.bottom <= window.innerHeight;
+})()"""
 
 
 @tagged("post_install", "-at_install")
@@ -112,7 +139,7 @@ class TestClickPath(SandboxMixin, HttpCase):
                         "new_balance_date": "2026-11-20",
                     },
                     "cod": base64.b64encode(write_coda(statements)).decode(),
-                    "pdf": base64.b64encode(PDF).decode(),
+                    "pdf": base64.b64encode(one_page_pdf()).decode(),
                 }
             ],
         )
@@ -206,11 +233,7 @@ class TestClickPath(SandboxMixin, HttpCase):
             "the connection result in Odoo",
         )
         self._eval(browser, "document.querySelector('a.btn-primary').click()")
-        self._wait_for(
-            browser,
-            "document.querySelector('#codabox_connection').innerText.includes('Allowed')",
-            "the settings showing the connection",
-        )
+        self._wait_for(browser, ON_CODABOX_SETTING, "the CodaBox setting showing the connection")
         self.assertEqual(self.company_a._codabox_connection().consent_status, "allowed")
 
         # A second company of the office, with the same password and no new consent.
@@ -233,3 +256,26 @@ class TestClickPath(SandboxMixin, HttpCase):
             "codabox_invoice_paid",
         )
         self.assertIn(self.invoice_b.payment_state, ("paid", "in_payment"))
+
+        # Invoicing > Accounting > Import CODA (accountants): a file for an account without a
+        # journal; the journal created from the import's result, then the file imported.
+        self.env.ref("base.user_admin").groups_id |= self.env.ref("account.group_account_user")
+        coda = write_coda(
+            generate_statements(
+                iban=NEW_IBAN,
+                holder_name="Client B",
+                start_date=date(2026, 11, 21),
+                movements_per_statement=3,
+                seed=8,
+            )
+        )
+        upload = {"name": "savings.cod", "data": base64.b64encode(coda).decode()}
+        stored = json.dumps(json.dumps(upload))
+        self._eval(browser, f"localStorage.setItem('codabox_tour_coda', {stored})")
+        self._tour(browser, DASHBOARD_URL, "codabox_import_create_journal")
+        journal = self.env["account.journal"].search(
+            [("code", "=", "BNKT"), ("company_id", "=", self.company_b.id)]
+        )
+        self.assertEqual(journal.bank_account_id.sanitized_acc_number, NEW_IBAN)
+        statement = self.env["account.bank.statement"].search([("journal_id", "=", journal.id)])
+        self.assertEqual(statement.attachment_ids.mapped("name"), ["savings.cod"])

@@ -9,12 +9,35 @@ const tours = registry.category("web_tour.tours");
 tours.add("codabox_create_connection", {
     steps: () => [
         {
-            content: "The CodaBox block of the Accounting settings",
+            content: "The CodaBox block, far down the Accounting settings opened at their top",
             trigger: "#codabox_connection:contains(Not connected)",
+            run() {
+                if (this.anchor.getBoundingClientRect().top < window.innerHeight) {
+                    throw new Error("The CodaBox setting is on screen without its anchor");
+                }
+            },
         },
         {
             content: "Manage Connection",
             trigger: "button[name=action_codabox_manage_connection]",
+            run: "click",
+        },
+        {
+            content: "The dialog explains the two steps, and shows no password yet",
+            trigger: ".modal .o_codabox_start:contains(Continue to MyCodaBox)",
+            run() {
+                if (document.querySelector(".modal [name=new_password]:not(.o_invisible_modifier) span")?.innerText.includes("-")) {
+                    throw new Error("A password is shown before Create connection");
+                }
+            },
+        },
+        {
+            content: "The office is unknown here: connecting with its password is offered too",
+            trigger: ".modal button[name=action_use_office_password]",
+        },
+        {
+            content: "Create connection",
+            trigger: ".modal button[name=action_create_connection]",
             run: "click",
         },
         {
@@ -55,6 +78,17 @@ tours.add("codabox_connect_second_company", {
             run: "click",
         },
         {
+            content: "The office password input has its box before it is clicked",
+            trigger: ".modal [name=office_password] input",
+            run() {
+                const style = getComputedStyle(this.anchor);
+                const color = style.borderBottomColor;
+                if (!parseFloat(style.borderBottomWidth) || color === "transparent" || /rgba\(.*, 0\)$/.test(color)) {
+                    throw new Error(`The input has no visible border: ${style.borderBottomWidth} ${color}`);
+                }
+            },
+        },
+        {
             content: "Paste the office password, still in the clipboard",
             trigger: ".modal [name=office_password] input",
             async run(actions) {
@@ -89,13 +123,8 @@ tours.add("codabox_retrieve", {
             trigger: ".o_notification:contains(statement(s) imported into):contains(reconciled with)",
         },
         {
-            content: "The statements of the KBC journal",
-            trigger: ".o_kanban_record:contains(KBC Client B) .o_dropdown_kanban .dropdown-toggle:not(:visible)",
-            run: "click",
-        },
-        {
-            content: "Statements",
-            trigger: ".dropdown-menu a:contains(Statements)",
+            content: "The statements of the KBC journal, from the card",
+            trigger: ".o_kanban_record:contains(KBC Client B) .o_codabox_statements a",
             run: "click",
         },
         {
@@ -104,21 +133,100 @@ tours.add("codabox_retrieve", {
             run: "click",
         },
         {
-            content: "Its documents",
-            trigger: ".o_form_view a.nav-link:contains(Documents)",
+            content: "Its PDF",
+            trigger: ".o_form_view a.nav-link:contains(PDF)",
             run: "click",
         },
         {
-            content: "The statement's PDF is attached and opens",
-            trigger: ".o_field_many2many_binary .o_attachment:contains(.pdf)",
+            content: "The statement's PDF is in Odoo's viewer",
+            trigger: ".o_field_pdf_viewer iframe.o_pdfview_iframe",
             async run() {
-                const link = this.anchor.querySelector("a[href*='/web/content']");
-                const response = await fetch(link.href);
+                const src = new URL(this.anchor.src, location.href);
+                if (!src.pathname.endsWith("/pdfjs/web/viewer.html")) {
+                    throw new Error(`Not Odoo's PDF viewer: ${src}`);
+                }
+                const response = await fetch(src.searchParams.get("file"));
                 const type = response.headers.get("Content-Type") || "";
-                if (!response.ok || !type.includes("pdf")) {
-                    throw new Error(`The PDF does not open: ${response.status} ${type}`);
+                const head = new TextDecoder().decode((await response.arrayBuffer()).slice(0, 5));
+                if (!response.ok || !type.includes("pdf") || head !== "%PDF-") {
+                    throw new Error(`The viewer gets no PDF: ${response.status} ${type} ${head}`);
                 }
             },
+        },
+        {
+            content: "The viewer is loaded",
+            trigger: ".o_field_pdf_viewer iframe.o_pdfview_iframe:iframe #viewerContainer",
+        },
+    ],
+});
+
+/* Invoicing > Accounting > Import CODA, a file for an account without a journal: "Create
+ * Journal", saved in its dialog, and the file goes in without being uploaded again. The file
+ * is put in localStorage by the Python test (codabox_tour_coda: name and base64). */
+tours.add("codabox_import_create_journal", {
+    steps: () => [
+        {
+            content: "Accounting",
+            trigger: ".o_main_navbar button.dropdown-toggle:contains(Accounting)",
+            run: "click",
+        },
+        {
+            content: "Import CODA",
+            trigger: ".o-dropdown--menu .dropdown-item:contains(Import CODA)",
+            run: "click",
+        },
+        {
+            content: "Add the CODA file",
+            trigger: ".modal .o_field_many2many_binary input[type=file]:not(:visible)",
+            async run() {
+                const { name, data } = JSON.parse(localStorage.getItem("codabox_tour_coda"));
+                const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+                const transfer = new DataTransfer();
+                transfer.items.add(new File([bytes], name, { type: "application/octet-stream" }));
+                this.anchor.files = transfer.files;
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            content: "The file is uploaded",
+            trigger: ".modal .o_field_many2many_binary .o_attachment:contains(.cod)",
+        },
+        {
+            content: "Import",
+            trigger: ".modal button[name=action_import]",
+            run: "click",
+        },
+        {
+            content: "Refused: the account has no journal; create it",
+            trigger: ".modal .o_data_row:contains(Refused) button[name=action_create_journal]",
+            run: "click",
+        },
+        {
+            content: "The journal, prefilled, in a dialog",
+            trigger: ".modal [name=bank_acc_number] input:value(BE62)",
+        },
+        {
+            content: "Its short code",
+            trigger: ".modal [name=code] input",
+            run: "edit BNKT",
+        },
+        {
+            content: "Save and import",
+            trigger: ".modal button[name=action_codabox_import_again]",
+            run: "click",
+        },
+        {
+            content: "Back to the same import: the file is imported, not asked for again",
+            trigger: ".modal .o_data_row:contains(Imported):contains(imported in)",
+        },
+        {
+            content: "Its statements",
+            trigger: ".modal button[name=action_open_statements]",
+            run: "click",
+        },
+        {
+            content: "The statement of the new journal",
+            trigger: ".o_list_view .o_data_row .o_data_cell:contains(BNKT), .o_list_view .o_data_row:contains(BE62)",
         },
     ],
 });
