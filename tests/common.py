@@ -1,30 +1,71 @@
-"""What the Odoo tests share: a running CodaBox sandbox and the addon pointed at it."""
+"""What the Odoo tests share: a Belgian company on l10n_be's chart, the CodaBox sandbox with the
+addon pointed at it, the accounting office's client companies, and CODA documents to deliver.
+Who is who at CodaBox is in tests/parties.py."""
 
+import base64
+from datetime import date
+
+from odoo import Command
+from odoo.tests.common import HttpCase, TransactionCase
+
+from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
+from .parties import CLIENT_A_VAT, CLIENT_B_VAT, OFFICE_VAT, sandbox_seed, seed_company
 
-OFFICE_VAT = "BE0400000196"
-OFFICE_LOGIN = "office@fiduciaire.example"
-OFFICE_LOGIN_PASSWORD = "sign-in-secret"
-SME_VAT = "BE0500000293"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
-def sandbox_seed(companies, offices=()):
-    """A seed with an accounting office (and the given ones), an SME and client companies."""
-    return {
-        "software_id": "7f3c1c1e-4a86-4f5e-9d2b-0c8d7c0c0001",
-        "offices": [
-            {
-                "vat": OFFICE_VAT,
-                "name": "Fiduciaire Demo",
-                "users": [{"login": OFFICE_LOGIN, "password": OFFICE_LOGIN_PASSWORD}],
-            },
-            *offices,
-        ],
-        "companies": [
-            {"vat": SME_VAT, "name": "SME Direct", "client_code": "SME", "office_vat": None},
-            *companies,
-        ],
-    }
+class BelgianCompanyCase(TransactionCase):
+    """Every Odoo test class of the addon: ``company``, a Belgian company on l10n_be's chart,
+    is the environment's company and the administrator's (HttpCase and the tour log in as
+    admin).
+
+    ``make test``'s database has one as main company (dev/odoo-env.sh): it is used as it is.
+    Odoo's runner finds a database made by ``odoo-bin -i l10n_be_codabox_connect`` alone (no
+    country, Odoo's generic chart): one is made here. ``country_code`` and ``chart_template``
+    are named as in Odoo's AccountTestInvoicingCommon.
+    """
+
+    country_code = "BE"
+    chart_template = "be_comp"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls._belgian_company()
+
+    @classmethod
+    def _belgian_company(cls):
+        """The database's company when it is Belgian on the chart, else a new one made the
+        environment's and the administrator's. A test class would override this to run in
+        another company of its own."""
+        company = cls.env.user.company_id
+        if company.country_id.code == cls.country_code and (
+            company.chart_template == cls.chart_template
+        ):
+            return company
+        company = cls._create_belgian_company("Belgian Company")
+        users = cls.env.user | cls.env.ref("base.user_admin")
+        users.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+        return company
+
+    @classmethod
+    def _create_belgian_company(cls, name, chart=True, **values):
+        """A further Belgian company, on the chart unless ``chart`` is False (a company whose
+        accounting the test does not touch is quicker to make without)."""
+        country = cls.env["res.country"].search([("code", "=", cls.country_code)])
+        company = cls.env["res.company"].create(
+            {"name": name, "country_id": country.id, "currency_id": country.currency_id.id} | values
+        )
+        if chart:
+            cls.env["account.chart.template"].try_loading(
+                cls.chart_template, company=company, install_demo=False
+            )
+        return company
+
+
+class BelgianCompanyHttpCase(BelgianCompanyCase, HttpCase):
+    """The same, for the tests that go through Odoo's HTTP server or a browser."""
 
 
 class SandboxMixin:
@@ -53,3 +94,50 @@ class SandboxMixin:
         super().setUp()
         # Each test starts from the seed: the database is rolled back, so must CodaBox be.
         self.sandbox.reset()
+
+
+class OfficeClientsMixin(SandboxMixin):
+    """Companies A and B, clients of the accounting office at the sandbox, both with the
+    office's VAT in their CodaBox settings: A is ``company``, B a new company, on the chart
+    when ``company_b_chart`` says so. Mixed into a BelgianCompanyCase or
+    BelgianCompanyHttpCase."""
+
+    sandbox_companies = (
+        seed_company(CLIENT_A_VAT, "Client A", "A"),
+        seed_company(CLIENT_B_VAT, "Client B", "B"),
+    )
+    company_b_chart = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.start_sandbox()
+        cls.company_a = cls.company
+        cls.company_a.write({"vat": CLIENT_A_VAT, "codabox_office_vat": OFFICE_VAT})
+        cls.company_b = cls._create_belgian_company(
+            "Client B", chart=cls.company_b_chart, vat=CLIENT_B_VAT, codabox_office_vat=OFFICE_VAT
+        )
+
+
+def coda_document(iban, day, seed=0, movements=5):
+    """A CODA document as CodaBox delivers it: one statement of ``iban`` on that day of
+    November 2026, with its PDF."""
+    statements = generate_statements(
+        iban=iban,
+        holder_name="Client",
+        start_date=date(2026, 11, day),
+        movements_per_statement=movements,
+        seed=seed,
+        first_coda_sequence=day,
+    )
+    return {
+        "document_model": "coda",
+        "metadata": {
+            "iban": iban,
+            "currency": "EUR",
+            "new_balance_date": f"2026-11-{day:02d}",
+            "movement_count": movements,
+        },
+        "cod": base64.b64encode(write_coda(statements)).decode(),
+        "pdf": base64.b64encode(PDF).decode(),
+    }

@@ -43,7 +43,13 @@ from odoo.tools import config
 from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, sandbox_seed
+from .parties import (
+    CLIENT_COMPANIES,
+    OFFICE_LOGIN,
+    OFFICE_LOGIN_PASSWORD,
+    OFFICE_VAT,
+    office_clients_seed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).resolve().with_name("crash_runner.py")
@@ -55,10 +61,8 @@ APP_NAME = "codabox-crash-test"  # this test's own PostgreSQL sessions
 PARAM = "l10n_be_codabox_connect."
 # company key: name, VAT, IBAN, journal code (all clients of one accounting office)
 COMPANIES = {
-    "a": ("Crash Client A", "BE0477472701", "BE68539007547034", "CBA"),
-    "b": ("Crash Client B", "BE0403019261", "BE71096123456769", "CBB"),
-    "c": ("Crash Client C", "BE0202239951", "BE62510007547061", "CBC"),
-    "d": ("Crash Client D", "BE0417497106", "BE43068999999501", "CBD"),
+    key: (f"Crash Client {key.upper()}", vat, iban, f"CB{key.upper()}")
+    for key, (vat, iban) in CLIENT_COMPANIES.items()
 }
 # The statements of company A's account: the seventh is uploaded by hand when the database is
 # prepared, and the crash test delivers it again inside a file with the eighth.
@@ -326,18 +330,7 @@ def prepared_database(work_dir):
         build_template(test_db, template)
     database = f"{test_db}_crash"
     create_database(database, template)
-    seed = sandbox_seed(
-        [
-            {
-                "vat": vat,
-                "name": name,
-                "client_code": key,
-                "office_vat": OFFICE_VAT,
-                "ibans": [iban],
-            }
-            for key, (name, vat, iban, _code) in COMPANIES.items()
-        ]
-    )
+    seed = office_clients_seed(COMPANIES)
     state_file = Path(work_dir) / "sandbox-connected.json"
     answers = {}
     with running_sandbox(seed, state_file=str(state_file)) as sandbox:

@@ -7,10 +7,10 @@ import itertools
 from datetime import date, timedelta
 
 from odoo import Command
-from odoo.tests.common import TransactionCase
 
 from ..coda_parser.structured import format_ogm, ogm_check_digits
 from ..dev.codagen import generate_statements, write_coda
+from .common import BelgianCompanyCase
 
 BANK_IBAN = "BE68539007547034"
 # Accounts the counterparties pay from (valid Belgian IBANs no partner has yet).
@@ -27,13 +27,12 @@ def ogm(ten_digits):
     return format_ogm(ten + ogm_check_digits(ten))
 
 
-class ReconcileCase(TransactionCase):
-    """A Belgian company (l10n_be) with a bank journal and invoices to pay."""
+class ReconcileCase(BelgianCompanyCase):
+    """The Belgian company (l10n_be) with a bank journal and invoices to pay."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.company.ids))
         cls.company.codabox_auto_reconcile = True
         cls.journal = cls.env["account.journal"].create(

@@ -15,40 +15,23 @@ from urllib.parse import urlsplit
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import HttpCase, TransactionCase, new_test_user, tagged
+from odoo.tests.common import new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
+from .common import BelgianCompanyCase, BelgianCompanyHttpCase, OfficeClientsMixin
+from .parties import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT
 
-COMPANY_A_VAT = "BE0477472701"
-COMPANY_B_VAT = "BE0403019261"
 GIB = 1024**3
 ACCOUNTANT = "account.group_account_user"
 MANAGER = "account.group_account_manager,account.group_account_user"
 
 
-class AccessSetup(SandboxMixin):
+class AccessSetup(OfficeClientsMixin):
     """Companies A and B, a connection of A (at the sandbox), a document, and the users."""
-
-    sandbox_companies = (
-        {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
-        {"vat": COMPANY_B_VAT, "name": "Client B", "client_code": "B", "office_vat": OFFICE_VAT},
-    )
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_sandbox()
-        cls.company_a = cls.env.ref("base.main_company")
-        cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
-        cls.company_b = cls.env["res.company"].create(
-            {
-                "name": "Client B",
-                "vat": COMPANY_B_VAT,
-                "country_id": cls.env.ref("base.be").id,
-                "codabox_office_vat": OFFICE_VAT,
-            }
-        )
 
         def user(login, groups, company=cls.company_a):
             return new_test_user(
@@ -96,7 +79,7 @@ class AccessSetup(SandboxMixin):
 
 
 @tagged("post_install", "-at_install")
-class TestAccessRights(AccessSetup, TransactionCase):
+class TestAccessRights(AccessSetup, BelgianCompanyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -503,7 +486,7 @@ def _deflated_zeros(size):
 
 
 @tagged("post_install", "-at_install")
-class TestUploadZipBombs(TransactionCase):
+class TestUploadZipBombs(BelgianCompanyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -571,7 +554,7 @@ class TestUploadZipBombs(TransactionCase):
 
 
 @tagged("post_install", "-at_install")
-class TestConsentCallback(AccessSetup, HttpCase):
+class TestConsentCallback(AccessSetup, BelgianCompanyHttpCase):
     def _open_callback(self, user, url):
         self.authenticate(user.login, user.login)
         parts = urlsplit(url)

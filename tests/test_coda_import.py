@@ -7,24 +7,24 @@ from psycopg2 import IntegrityError
 
 from odoo import Command
 from odoo.exceptions import UserError
-from odoo.tests.common import TransactionCase, new_test_user, tagged
+from odoo.tests.common import new_test_user, tagged
 from odoo.tools import file_open, mute_logger
 
 from ..coda_parser import parse
 from ..dev.codagen import generate_statements, write_coda
 from ..exceptions import CodaImportError, CodaUnknownAccountError
+from .common import BelgianCompanyCase
 
 MAIN_IBAN = "BE68 5390 0754 7034"
 SAVINGS_IBAN = "BE71 0961 2345 6769"
 
 
-class CodaImportCase(TransactionCase):
-    """A Belgian company with two bank journals and partners known by their accounts."""
+class CodaImportCase(BelgianCompanyCase):
+    """The Belgian company with two bank journals and partners known by their accounts."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company = cls.env.ref("base.main_company")
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=cls.company.ids))
         Journal = cls.env["account.journal"]
         cls.journal = Journal.create(
@@ -84,12 +84,7 @@ class TestCodaImport(CodaImportCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company2 = cls.env["res.company"].create(
-            {"name": "Other Client", "country_id": cls.env.ref("base.be").id}
-        )
-        cls.env["account.chart.template"].try_loading(
-            "be_comp", company=cls.company2, install_demo=False
-        )
+        cls.company2 = cls._create_belgian_company("Other Client")
         cls.journal2 = (
             cls.env["account.journal"]
             .with_company(cls.company2)

@@ -33,17 +33,7 @@ from ..codabox_client import (
     NotClientOfOffice,
 )
 from ..sandbox.testing import MyCodaBoxRefused, running_sandbox
-from .parties import (
-    EXAMPLE_COMPANY_A_VAT,
-    EXAMPLE_COMPANY_B_VAT,
-    EXAMPLE_DOCS_A,
-    EXAMPLE_LOGIN,
-    EXAMPLE_LOGIN_PASSWORD,
-    EXAMPLE_OFFICE_PASSWORD,
-    EXAMPLE_OFFICE_VAT,
-    EXAMPLE_OTHER_OFFICE_CLIENT_VAT,
-    EXAMPLE_SME_VAT,
-)
+from .parties import EXAMPLE
 
 REDIRECT = "https://odoo.example/codabox/connect/callback"
 FEED = "/v2/delivery/feed/"
@@ -104,7 +94,7 @@ def make_client(sandbox, credentials=None, **options):
 
 
 def consent(
-    sandbox, decision="allow", office_vat=EXAMPLE_OFFICE_VAT, company_vat=EXAMPLE_COMPANY_A_VAT
+    sandbox, decision="allow", office_vat=EXAMPLE.office_vat, company_vat=EXAMPLE.company_a_vat
 ):
     """The browser's walk through MyCodaBox; returns the query it is sent back with."""
     url = CodaboxClient.authorize_url(
@@ -116,21 +106,21 @@ def consent(
         state="state-123",
     )
     back = sandbox.authorize_in_browser(
-        url, EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD, decision
+        url, EXAMPLE.login, EXAMPLE.login_password, EXAMPLE.office_password, decision
     )
     assert back.startswith(REDIRECT + "?")
     return {key: values[0] for key, values in parse_qs(urlsplit(back).query).items()}
 
 
 def connect_first(sandbox):
-    return make_client(sandbox).exchange_code(consent(sandbox)["code"], EXAMPLE_OFFICE_PASSWORD)
+    return make_client(sandbox).exchange_code(consent(sandbox)["code"], EXAMPLE.office_password)
 
 
 def delivery(sandbox, connection, **options):
     return make_client(sandbox, (connection.username, connection.password), **options)
 
 
-def consent_id(sandbox, office_vat=EXAMPLE_OFFICE_VAT):
+def consent_id(sandbox, office_vat=EXAMPLE.office_vat):
     office = next(o for o in sandbox.state()["offices"] if o["vat"] == office_vat)
     return office["consent"]["consent_id"]
 
@@ -142,10 +132,10 @@ def test_first_connection_through_mycodabox(sandbox):
     query = consent(sandbox)
     assert query["state"] == "state-123"
     assert "error" not in query
-    connection = make_client(sandbox).exchange_code(query["code"], EXAMPLE_OFFICE_PASSWORD)
+    connection = make_client(sandbox).exchange_code(query["code"], EXAMPLE.office_password)
     assert connection.status == "allowed"
     assert connection.consent_id == consent_id(sandbox)
-    assert EXAMPLE_OFFICE_PASSWORD not in repr(connection) and connection.password not in repr(
+    assert EXAMPLE.office_password not in repr(connection) and connection.password not in repr(
         connection
     )
     assert make_client(sandbox).consent_status(connection.consent_id) == "allowed"
@@ -153,8 +143,8 @@ def test_first_connection_through_mycodabox(sandbox):
     assert pod_client["fetch_delay"] == 7200
     [feed_client] = pod_client["feed_clients"]
     assert feed_client["id"] == connection.feed_client_id
-    assert feed_client["client_id"] == EXAMPLE_COMPANY_A_VAT
-    assert feed_client["fiduciary_id"] == EXAMPLE_OFFICE_VAT
+    assert feed_client["client_id"] == EXAMPLE.company_a_vat
+    assert feed_client["fiduciary_id"] == EXAMPLE.office_vat
 
 
 def test_denied_consent(sandbox):
@@ -163,7 +153,7 @@ def test_denied_consent(sandbox):
     assert make_client(sandbox).consent_status(consent_id(sandbox)) == "denied"
     with pytest.raises(ConsentNotValid):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
 
 
@@ -171,28 +161,28 @@ def test_wrong_sign_in_stays_on_the_sign_in_page(sandbox):
     url = CodaboxClient.authorize_url(
         sandbox.url,
         software_id=sandbox.software_id,
-        office_vat=EXAMPLE_OFFICE_VAT,
-        company_vat=EXAMPLE_COMPANY_A_VAT,
+        office_vat=EXAMPLE.office_vat,
+        company_vat=EXAMPLE.company_a_vat,
         redirect_uri=REDIRECT,
         state="s",
     )
     with pytest.raises(MyCodaBoxRefused, match="Wrong login or password") as refused:
         sandbox.authorize_in_browser(
-            url, EXAMPLE_LOGIN, "not-the-password", EXAMPLE_OFFICE_PASSWORD
+            url, EXAMPLE.login, "not-the-password", EXAMPLE.office_password
         )
     assert refused.value.status == 401
     assert sandbox.state()["authorization_codes"] == []
 
 
 def test_sme_is_sent_back_by_mycodabox(sandbox):
-    query = consent(sandbox, office_vat=EXAMPLE_SME_VAT, company_vat=EXAMPLE_SME_VAT)
+    query = consent(sandbox, office_vat=EXAMPLE.sme_vat, company_vat=EXAMPLE.sme_vat)
     assert query == {"state": "state-123", "error": "unknownAccountingOffice"}
 
 
 def test_sme_connecting_is_told_connect_is_for_offices(sandbox):
     with pytest.raises(NotAccountingOffice) as refused:
         make_client(sandbox).connect_company(
-            EXAMPLE_SME_VAT, EXAMPLE_SME_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.sme_vat, EXAMPLE.sme_vat, EXAMPLE.office_password
         )
     assert refused.value.code == "unknownAccountingOffice"
     assert "accounting offices only" in refused.value.message
@@ -202,7 +192,7 @@ def test_sme_connecting_is_told_connect_is_for_offices(sandbox):
 def test_second_company_with_the_office_password(sandbox):
     first = connect_first(sandbox)
     second = make_client(sandbox).connect_company(
-        EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+        EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
     )
     assert second.consent_id == first.consent_id
     assert second.feed_client_id != first.feed_client_id
@@ -212,32 +202,32 @@ def test_second_company_with_the_office_password(sandbox):
 
 def test_wrong_office_password(sandbox):
     connect_first(sandbox)
-    with pytest.raises(InvalidOfficePassword, match=EXAMPLE_OFFICE_VAT) as refused:
+    with pytest.raises(InvalidOfficePassword, match=EXAMPLE.office_vat) as refused:
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, "wrong-office-password"
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, "wrong-office-password"
         )
     assert refused.value.status == 403
 
 
 def test_company_not_client_of_the_office(sandbox):
     connect_first(sandbox)
-    with pytest.raises(NotClientOfOffice, match=EXAMPLE_OTHER_OFFICE_CLIENT_VAT) as refused:
+    with pytest.raises(NotClientOfOffice, match=EXAMPLE.other_office_client_vat) as refused:
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_OTHER_OFFICE_CLIENT_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.other_office_client_vat, EXAMPLE.office_password
         )
     # CodaBox's code, the one MyCodaBox sends back too; the VATs the Odoo side names.
     assert refused.value.code == "notFound"
     assert (refused.value.office_vat, refused.value.company_vat) == (
-        EXAMPLE_OFFICE_VAT,
-        EXAMPLE_OTHER_OFFICE_CLIENT_VAT,
+        EXAMPLE.office_vat,
+        EXAMPLE.other_office_client_vat,
     )
 
 
 def test_company_already_registered(sandbox):
     connect_first(sandbox)
-    with pytest.raises(AlreadyRegistered, match=EXAMPLE_COMPANY_A_VAT):
+    with pytest.raises(AlreadyRegistered, match=EXAMPLE.company_a_vat):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_A_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_a_vat, EXAMPLE.office_password
         )
 
 
@@ -246,22 +236,22 @@ def test_authorization_code_is_single_use(sandbox):
     client = make_client(sandbox)
     with pytest.raises(InvalidOfficePassword):
         client.exchange_code(code, "wrong-office-password")
-    client.exchange_code(code, EXAMPLE_OFFICE_PASSWORD)
+    client.exchange_code(code, EXAMPLE.office_password)
     with pytest.raises(InvalidAuthorizationCode, match="10 minutes"):
-        client.exchange_code(code, EXAMPLE_OFFICE_PASSWORD)
+        client.exchange_code(code, EXAMPLE.office_password)
 
 
 def test_authorization_code_expires(sandbox):
     code = consent(sandbox)["code"]
     sandbox.advance_clock(601)
     with pytest.raises(InvalidAuthorizationCode):
-        make_client(sandbox).exchange_code(code, EXAMPLE_OFFICE_PASSWORD)
+        make_client(sandbox).exchange_code(code, EXAMPLE.office_password)
 
 
 def test_cancelled_consent_stops_deliveries(sandbox):
     connection = connect_first(sandbox)
     client = delivery(sandbox, connection)
-    sandbox.set_consent(EXAMPLE_OFFICE_VAT, "cancelled")
+    sandbox.set_consent(EXAMPLE.office_vat, "cancelled")
     assert make_client(sandbox).consent_status(connection.consent_id) == "cancelled"
     with pytest.raises(ConsentNotValid) as refused:
         client.pod_client()
@@ -270,9 +260,9 @@ def test_cancelled_consent_stops_deliveries(sandbox):
         client.feed(connection.feed_client_id)
     with pytest.raises(ConsentNotValid):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
-    sandbox.set_consent(EXAMPLE_OFFICE_VAT, "allowed")
+    sandbox.set_consent(EXAMPLE.office_vat, "allowed")
     assert client.pod_client()["feed_clients"]
 
 
@@ -294,7 +284,7 @@ def test_revoke_stops_the_credentials(sandbox):
     [record] = sandbox.state()["connections"]
     assert record["revoked"]
     again = make_client(sandbox).connect_company(
-        EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_A_VAT, EXAMPLE_OFFICE_PASSWORD
+        EXAMPLE.office_vat, EXAMPLE.company_a_vat, EXAMPLE.office_password
     )
     assert again.feed_client_id == connection.feed_client_id
     delivery(sandbox, again).pod_client()
@@ -304,32 +294,32 @@ def test_change_password(sandbox):
     connect_first(sandbox)
     client = make_client(sandbox)
     with pytest.raises(InvalidOfficePassword):
-        client.change_password(EXAMPLE_OFFICE_VAT, "not-the-current-one", "New-office-Pw-0001")
-    client.change_password(EXAMPLE_OFFICE_VAT, EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001")
+        client.change_password(EXAMPLE.office_vat, "not-the-current-one", "New-office-Pw-0001")
+    client.change_password(EXAMPLE.office_vat, EXAMPLE.office_password, "New-office-Pw-0001")
     with pytest.raises(InvalidOfficePassword):
-        client.connect_company(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD)
-    client.connect_company(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, "New-office-Pw-0001")
+        client.connect_company(EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password)
+    client.connect_company(EXAMPLE.office_vat, EXAMPLE.company_b_vat, "New-office-Pw-0001")
 
 
 def test_wrong_software_id(sandbox):
     client = CodaboxClient(sandbox.url, "not-our-software", max_retries=0)
     with pytest.raises(CredentialsRefused, match="software") as refused:
-        client.connect_company(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD)
+        client.connect_company(EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password)
     assert refused.value.status == 403
 
 
 def test_api_url_with_v2_suffix(sandbox):
     client = CodaboxClient(sandbox.url + "/v2/", sandbox.software_id)
     with pytest.raises(ConsentNotValid):
-        client.connect_company(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD)
+        client.connect_company(EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password)
 
 
 def test_authorize_url():
     url = CodaboxClient.authorize_url(
         "https://my.codabox.example/",
         software_id="sw",
-        office_vat=EXAMPLE_OFFICE_VAT,
-        company_vat=EXAMPLE_COMPANY_A_VAT,
+        office_vat=EXAMPLE.office_vat,
+        company_vat=EXAMPLE.company_a_vat,
         redirect_uri=REDIRECT,
         state="a b&c",
     )
@@ -337,8 +327,8 @@ def test_authorize_url():
     assert (parts.netloc, parts.path) == ("my.codabox.example", "/connect/authorize")
     assert parse_qs(parts.query) == {
         "software_id": ["sw"],
-        "office_vat": [EXAMPLE_OFFICE_VAT],
-        "company_vat": [EXAMPLE_COMPANY_A_VAT],
+        "office_vat": [EXAMPLE.office_vat],
+        "company_vat": [EXAMPLE.company_a_vat],
         "redirect_uri": [REDIRECT],
         "state": ["a b&c"],
     }
@@ -352,9 +342,9 @@ def test_feed_download_acknowledge(sandbox):
     client = delivery(sandbox, connection)
     feed_id = connection.feed_client_id
     entries = client.feed(feed_id)
-    assert entries == [FeedEntry(d["feed_index"], "coda", d["metadata"]) for d in EXAMPLE_DOCS_A]
+    assert entries == [FeedEntry(d["feed_index"], "coda", d["metadata"]) for d in EXAMPLE.docs_a]
     first, second = entries
-    assert client.download(first.feed_index, "cod") == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert client.download(first.feed_index, "cod") == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert client.download(first.feed_index, "pdf").startswith(b"%PDF")
     assert client.download(second.feed_index, "pdf") == b""
     with pytest.raises(CodaboxProtocolError, match="no document"):
@@ -370,18 +360,18 @@ def test_feed_download_acknowledge(sandbox):
     assert refused.value.status == 400
 
     [new_index] = sandbox.add_documents(
-        EXAMPLE_COMPANY_A_VAT, [{"cod": EXAMPLE_DOCS_A[0]["cod"], "metadata": {}}]
+        EXAMPLE.company_a_vat, [{"cod": EXAMPLE.docs_a[0]["cod"], "metadata": {}}]
     )
     assert [entry.feed_index for entry in client.feed(feed_id)] == [second.feed_index, new_index]
     client.acknowledge(feed_id, new_index)
     assert client.feed(feed_id) == []
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_a_vat)
     assert company["acknowledged_offset"] == new_index
 
 
 def test_feed_of_another_company_is_not_found(sandbox):
     connection = connect_first(sandbox)
-    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     with pytest.raises(CodaboxProtocolError) as refused:
         delivery(sandbox, connection).feed(other["feed_client_id"])
     assert refused.value.status == 404
@@ -464,7 +454,7 @@ def test_dropped_connection_is_not_retried_for_post(sandbox):
     sandbox.add_fault("drop", method="POST", path="/v2/connect/connections/")
     with pytest.raises(CodaboxUnreachable, match="closed the connection"):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
 
@@ -474,7 +464,7 @@ def test_server_error_on_post_is_not_retried(sandbox):
     sandbox.add_fault("status", method="POST", path="/v2/connect/connections/", status=500)
     with pytest.raises(CodaboxServerError) as failed:
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     assert failed.value.status == 500
     assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
@@ -484,7 +474,7 @@ def test_rate_limit_on_post_is_not_retried(sandbox):
     sandbox.add_fault("rate_limit", method="POST", path="/v2/connect/password/", retry_after=42)
     with pytest.raises(CodaboxRateLimited, match="Retry after 42 s") as failed:
         make_client(sandbox).change_password(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001"
+            EXAMPLE.office_vat, EXAMPLE.office_password, "New-office-Pw-0001"
         )
     assert failed.value.retry_after == 42
     assert len(sandbox.request_log("POST", "/v2/connect/password/")) == 1
@@ -493,10 +483,10 @@ def test_rate_limit_on_post_is_not_retried(sandbox):
 @pytest.mark.parametrize("fault", ["truncate", "corrupt"])
 def test_damaged_download_is_retried(sandbox, fault):
     connection = connect_first(sandbox)
-    feed_index = EXAMPLE_DOCS_A[0]["feed_index"]
+    feed_index = EXAMPLE.docs_a[0]["feed_index"]
     sandbox.add_fault(fault, method="GET", path=DOWNLOAD)
     content = delivery(sandbox, connection).download(feed_index, "cod")
-    assert content == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert content == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert len(sandbox.request_log("GET", DOWNLOAD)) == 2
 
 
@@ -505,7 +495,7 @@ def test_truncated_download_exhausts_the_retries(sandbox):
     sandbox.add_fault("truncate", method="GET", path=DOWNLOAD, count=3)
     with pytest.raises(CodaboxUnreachable, match="broke off"):
         delivery(sandbox, connection, max_retries=2).download(
-            EXAMPLE_DOCS_A[0]["feed_index"], "pdf"
+            EXAMPLE.docs_a[0]["feed_index"], "pdf"
         )
     assert len(sandbox.request_log("GET", DOWNLOAD)) == 3
 
@@ -541,7 +531,7 @@ def test_corrupt_json_on_post_is_not_retried(sandbox):
     sandbox.add_fault("corrupt", method="POST", path="/v2/connect/connections/")
     with pytest.raises(CodaboxProtocolError, match="not valid JSON"):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
 
@@ -551,9 +541,9 @@ def test_duplicate_feed_entry_is_visible(sandbox):
     sandbox.add_fault("duplicate_entry", method="GET", path=FEED)
     entries = delivery(sandbox, connection).feed(connection.feed_client_id)
     assert [entry.feed_index for entry in entries] == [
-        EXAMPLE_DOCS_A[0]["feed_index"],
-        EXAMPLE_DOCS_A[0]["feed_index"],
-        EXAMPLE_DOCS_A[1]["feed_index"],
+        EXAMPLE.docs_a[0]["feed_index"],
+        EXAMPLE.docs_a[0]["feed_index"],
+        EXAMPLE.docs_a[1]["feed_index"],
     ]
 
 
@@ -561,7 +551,7 @@ def test_acknowledge_and_revoke_are_retried(sandbox):
     connection = connect_first(sandbox)
     client = delivery(sandbox, connection)
     sandbox.add_fault("status", method="PUT", path=FEED, status=503)
-    client.acknowledge(connection.feed_client_id, EXAMPLE_DOCS_A[0]["feed_index"])
+    client.acknowledge(connection.feed_client_id, EXAMPLE.docs_a[0]["feed_index"])
     assert [entry["status"] for entry in sandbox.request_log("PUT", FEED)] == [503, 204]
     sandbox.add_fault("drop", method="DELETE", path="/v2/connect/connections/")
     make_client(sandbox).revoke(connection.feed_client_id)
@@ -580,7 +570,7 @@ def test_nobody_listening(caplog):
     with pytest.raises(CodaboxUnreachable, match=refused):
         client.pod_client()
     with pytest.raises(CodaboxUnreachable, match=refused):
-        client.connect_company(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_A_VAT, EXAMPLE_OFFICE_PASSWORD)
+        client.connect_company(EXAMPLE.office_vat, EXAMPLE.company_a_vat, EXAMPLE.office_password)
     # The request never left: even a POST may try again.
     assert "POST v2/connect/connections/ failed (ConnectionError), attempt 1 of 2" in caplog.text
 
@@ -602,7 +592,7 @@ def test_redirect_of_a_post_is_not_followed(sandbox, listener, status):
     sandbox.add_fault("redirect", method="POST", path=path, status=status, location=listener.url)
     with pytest.raises(CodaboxError) as failed:
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     assert (listener.connections, listener.received) == (0, b"")  # the office password stayed
     assert isinstance(failed.value, CodaboxProtocolError)
@@ -611,9 +601,9 @@ def test_redirect_of_a_post_is_not_followed(sandbox, listener, status):
         failed.value
     )
     assert failed.value.status == status
-    assert EXAMPLE_OFFICE_PASSWORD not in str(failed.value)
+    assert EXAMPLE.office_password not in str(failed.value)
     assert len(sandbox.request_log("POST", path)) == 1  # not retried
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     assert not company["connected"]
 
 
@@ -647,11 +637,11 @@ def test_download_over_the_cap_is_refused_unread(sandbox):
     sandbox.add_fault("oversize", method="GET", path=DOWNLOAD, size=64 * MiB + 1)
     client = delivery(sandbox, connection)
     with pytest.raises(CodaboxProtocolError, match=r"larger than the 64 MiB .*announced 67108865"):
-        client.download(EXAMPLE_DOCS_A[0]["feed_index"], "cod")
+        client.download(EXAMPLE.docs_a[0]["feed_index"], "cod")
     assert sandbox.request_log("GET", DOWNLOAD)[0]["sent"] < 32 * MiB
     # The same client goes on: the refused answer's connection was not reused.
-    assert client.download(EXAMPLE_DOCS_A[0]["feed_index"], "cod") == base64.b64decode(
-        EXAMPLE_DOCS_A[0]["cod"]
+    assert client.download(EXAMPLE.docs_a[0]["feed_index"], "cod") == base64.b64decode(
+        EXAMPLE.docs_a[0]["cod"]
     )
 
 
@@ -661,18 +651,18 @@ def test_unannounced_body_is_cut_at_the_cap(sandbox):
     sandbox.add_fault("oversize", method="GET", path=DOWNLOAD, size=size, announce=False)
     client = delivery(sandbox, connection, max_body_bytes=MiB)
     with pytest.raises(CodaboxProtocolError, match=r"larger than the 1 MiB \(1048576 bytes\)"):
-        client.download(EXAMPLE_DOCS_A[0]["feed_index"], "pdf")
+        client.download(EXAMPLE.docs_a[0]["feed_index"], "pdf")
     assert sandbox.request_log("GET", DOWNLOAD)[0]["sent"] < size // 2
 
 
 def test_cap_is_inclusive(sandbox):
     connection = connect_first(sandbox)
-    cod = base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    cod = base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     exact = delivery(sandbox, connection, max_body_bytes=len(cod))
-    assert exact.download(EXAMPLE_DOCS_A[0]["feed_index"], "cod") == cod
+    assert exact.download(EXAMPLE.docs_a[0]["feed_index"], "cod") == cod
     short = delivery(sandbox, connection, max_body_bytes=len(cod) - 1)
     with pytest.raises(CodaboxProtocolError, match=f"larger than the {len(cod) - 1} bytes"):
-        short.download(EXAMPLE_DOCS_A[0]["feed_index"], "cod")
+        short.download(EXAMPLE.docs_a[0]["feed_index"], "cod")
 
 
 # --- deadline ---------------------------------------------------------------------------
@@ -739,17 +729,17 @@ def test_malformed_entry_does_not_block_the_others(sandbox, variant, problem):
     connection = connect_first(sandbox)
     sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant=variant)
     first, second = delivery(sandbox, connection).feed(connection.feed_client_id)
-    assert (first.feed_index, first.problem) == (EXAMPLE_DOCS_A[0]["feed_index"], problem)
+    assert (first.feed_index, first.problem) == (EXAMPLE.docs_a[0]["feed_index"], problem)
     model = "" if variant == "no_document_model" else "coda"
     assert (first.document_model, first.metadata) == (
         model,
-        {} if variant == "metadata_text" else EXAMPLE_DOCS_A[0]["metadata"],
+        {} if variant == "metadata_text" else EXAMPLE.docs_a[0]["metadata"],
     )
     assert (
-        isinstance(first.raw, dict) and first.raw["feed_index"] == EXAMPLE_DOCS_A[0]["feed_index"]
+        isinstance(first.raw, dict) and first.raw["feed_index"] == EXAMPLE.docs_a[0]["feed_index"]
     )
     assert second == FeedEntry(
-        EXAMPLE_DOCS_A[1]["feed_index"], "coda", EXAMPLE_DOCS_A[1]["metadata"]
+        EXAMPLE.docs_a[1]["feed_index"], "coda", EXAMPLE.docs_a[1]["metadata"]
     )
     assert (second.problem, second.raw) == (None, None)
 
@@ -761,14 +751,14 @@ def test_entry_without_feed_index_has_a_stable_name(sandbox):
     first = client.feed(connection.feed_client_id)
     again = client.feed(connection.feed_client_id)
     assert first == again
-    entry = {key: EXAMPLE_DOCS_A[0][key] for key in ("document_model", "metadata")}
+    entry = {key: EXAMPLE.docs_a[0][key] for key in ("document_model", "metadata")}
     canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
     expected = "unreadable-" + hashlib.sha1(canonical.encode()).hexdigest()
     assert first[0].feed_index == expected
     assert first[0].problem == "feed_index is missing"
     assert first[0].raw == entry
-    assert first[0].document_model == "coda" and first[0].metadata == EXAMPLE_DOCS_A[0]["metadata"]
-    assert [e.feed_index for e in first[1:]] == [EXAMPLE_DOCS_A[1]["feed_index"]]
+    assert first[0].document_model == "coda" and first[0].metadata == EXAMPLE.docs_a[0]["metadata"]
+    assert [e.feed_index for e in first[1:]] == [EXAMPLE.docs_a[1]["feed_index"]]
 
 
 def test_entry_that_is_not_an_object(sandbox):
@@ -776,9 +766,9 @@ def test_entry_that_is_not_an_object(sandbox):
     sandbox.add_fault("malformed_entry", method="GET", path=FEED, variant="not_an_object")
     first, second = delivery(sandbox, connection).feed(connection.feed_client_id)
     assert first.problem == "the entry is a text, not an object"
-    assert isinstance(first.raw, str) and EXAMPLE_DOCS_A[0]["feed_index"] in first.raw
+    assert isinstance(first.raw, str) and EXAMPLE.docs_a[0]["feed_index"] in first.raw
     assert first.feed_index.startswith("unreadable-") and len(first.feed_index) == 51
-    assert second.feed_index == EXAMPLE_DOCS_A[1]["feed_index"] and second.problem is None
+    assert second.feed_index == EXAMPLE.docs_a[1]["feed_index"] and second.problem is None
 
 
 def test_listing_that_is_not_a_list_raises(sandbox):
@@ -795,7 +785,7 @@ def test_redownload_of_acknowledged_documents(sandbox):
     connection = connect_first(sandbox)
     client = delivery(sandbox, connection)
     feed_id = connection.feed_client_id
-    first_index = EXAMPLE_DOCS_A[0]["feed_index"]
+    first_index = EXAMPLE.docs_a[0]["feed_index"]
     assert client.redownload_feed(feed_id) == []
     with pytest.raises(CodaboxProtocolError, match="no acknowledged document") as refused:
         client.redownload(first_index, "cod")  # delivered, not acknowledged yet
@@ -803,9 +793,9 @@ def test_redownload_of_acknowledged_documents(sandbox):
 
     client.acknowledge(feed_id, first_index)
     assert client.redownload_feed(feed_id) == [
-        FeedEntry(first_index, "coda", EXAMPLE_DOCS_A[0]["metadata"])
+        FeedEntry(first_index, "coda", EXAMPLE.docs_a[0]["metadata"])
     ]
-    assert client.redownload(first_index, "cod") == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert client.redownload(first_index, "cod") == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert client.redownload(first_index, "pdf").startswith(b"%PDF")
     assert client.redownload(first_index, "xml") == b""
     with pytest.raises(CodaboxProtocolError, match="no acknowledged document"):
@@ -814,7 +804,7 @@ def test_redownload_of_acknowledged_documents(sandbox):
         client.redownload(first_index, "txt")
 
     sandbox.add_fault("corrupt", method="GET", path=REDOWNLOAD)
-    assert client.redownload(first_index, "cod") == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert client.redownload(first_index, "cod") == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert [e["fault"] for e in sandbox.request_log("GET", REDOWNLOAD)][-2:] == ["corrupt", None]
     sandbox.add_fault("malformed_entry", path="/v2/delivery/redownload-feed/")
     [entry] = client.redownload_feed(feed_id)
@@ -825,8 +815,8 @@ def test_xml_format(sandbox):
     connection = connect_first(sandbox)
     xml = b"<?xml version='1.0'?><statement/>"
     [index] = sandbox.add_documents(
-        EXAMPLE_COMPANY_A_VAT,
-        [{"cod": EXAMPLE_DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}],
+        EXAMPLE.company_a_vat,
+        [{"cod": EXAMPLE.docs_a[0]["cod"], "xml": base64.b64encode(xml).decode()}],
     )
     assert delivery(sandbox, connection).download(index, "xml") == xml
 
@@ -838,12 +828,12 @@ def test_lost_answer_to_an_acknowledgement_is_retried(sandbox):
     connection = connect_first(sandbox)
     sandbox.add_fault("lost_answer", method="PUT", path=FEED)
     delivery(sandbox, connection).acknowledge(
-        connection.feed_client_id, EXAMPLE_DOCS_A[0]["feed_index"]
+        connection.feed_client_id, EXAMPLE.docs_a[0]["feed_index"]
     )
     log = sandbox.request_log("PUT", FEED)
     assert [(e["status"], e["fault"]) for e in log] == [(None, "lost_answer"), (204, None)]
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
-    assert company["acknowledged_offset"] == EXAMPLE_DOCS_A[0]["feed_index"]
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_a_vat)
+    assert company["acknowledged_offset"] == EXAMPLE.docs_a[0]["feed_index"]
 
 
 def test_lost_answer_to_a_post_is_not_retried_but_took_effect(sandbox):
@@ -851,12 +841,12 @@ def test_lost_answer_to_a_post_is_not_retried_but_took_effect(sandbox):
     sandbox.add_fault("lost_answer", method="POST", path="/v2/connect/connections/")
     with pytest.raises(CodaboxUnreachable, match="closed the connection"):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     assert len(sandbox.request_log("POST", "/v2/connect/connections/")) == 1
     with pytest.raises(AlreadyRegistered):
         make_client(sandbox).connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
 
 
@@ -878,40 +868,40 @@ def test_no_secret_in_logs_exceptions_or_reprs(sandbox, caplog):
     code = consent(sandbox)["code"]
     client = make_client(sandbox, max_retries=1)
     failing(lambda: client.exchange_code(code, "Wrong-office-Pw-9"))
-    connection = client.exchange_code(code, EXAMPLE_OFFICE_PASSWORD)
-    failing(lambda: client.exchange_code(code, EXAMPLE_OFFICE_PASSWORD))
+    connection = client.exchange_code(code, EXAMPLE.office_password)
+    failing(lambda: client.exchange_code(code, EXAMPLE.office_password))
     sandbox.add_fault("corrupt", method="POST", path="/v2/connect/connections/")
     failing(
         lambda: client.connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     )
     failing(
         lambda: client.connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, "Wrong-office-Pw-9"
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, "Wrong-office-Pw-9"
         )
     )
     failing(
         lambda: client.connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     )
     sandbox.add_fault("drop", method="POST", path="/v2/connect/password/")
     failing(
         lambda: client.change_password(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001"
+            EXAMPLE.office_vat, EXAMPLE.office_password, "New-office-Pw-0001"
         )
     )
     sandbox.add_fault("redirect", method="POST", path="/v2/", location="http://127.0.0.1:9/")
     failing(
         lambda: client.change_password(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001"
+            EXAMPLE.office_vat, EXAMPLE.office_password, "New-office-Pw-0001"
         )
     )
     sandbox.add_fault("status", method="POST", path="/v2/connect/connections/", status=500)
     failing(
         lambda: client.connect_company(
-            EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, EXAMPLE_OFFICE_PASSWORD
+            EXAMPLE.office_vat, EXAMPLE.company_b_vat, EXAMPLE.office_password
         )
     )
 
@@ -920,15 +910,15 @@ def test_no_secret_in_logs_exceptions_or_reprs(sandbox, caplog):
     sandbox.add_fault("slow", method="GET", path=FEED, delay=1.0, count=2)
     failing(lambda: owner.feed(connection.feed_client_id))
     sandbox.add_fault("truncate", method="GET", path=DOWNLOAD, count=2)
-    failing(lambda: owner.download(EXAMPLE_DOCS_A[0]["feed_index"], "cod"))
-    sandbox.set_consent(EXAMPLE_OFFICE_VAT, "cancelled")
+    failing(lambda: owner.download(EXAMPLE.docs_a[0]["feed_index"], "cod"))
+    sandbox.set_consent(EXAMPLE.office_vat, "cancelled")
     failing(owner.pod_client)
     wrong = make_client(sandbox, (connection.username, "Wrong-delivery-Pw"))
     failing(wrong.pod_client)
 
     secrets = [
-        EXAMPLE_OFFICE_PASSWORD,
-        EXAMPLE_LOGIN_PASSWORD,
+        EXAMPLE.office_password,
+        EXAMPLE.login_password,
         "Wrong-office-Pw-9",
         "New-office-Pw-0001",
         "Wrong-delivery-Pw",

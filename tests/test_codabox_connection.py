@@ -4,37 +4,21 @@ import json
 from urllib.parse import urlsplit
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests.common import HttpCase, new_test_user, tagged
+from odoo.tests.common import new_test_user, tagged
 
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SME_VAT, SandboxMixin
-
-COMPANY_A_VAT = "BE0477472701"
-COMPANY_B_VAT = "BE0403019261"
-COMPANY_C_VAT = "BE0202239951"  # not a client of the office
+from .common import BelgianCompanyHttpCase, OfficeClientsMixin
+from .parties import CLIENT_C_VAT, OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SME_VAT
 
 
 @tagged("post_install", "-at_install")
-class TestCodaboxConnection(SandboxMixin, HttpCase):
-    sandbox_companies = (
-        {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
-        {"vat": COMPANY_B_VAT, "name": "Client B", "client_code": "B", "office_vat": OFFICE_VAT},
-    )
-
+class TestCodaboxConnection(OfficeClientsMixin, BelgianCompanyHttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_sandbox()
-        cls.company_a = cls.env.ref("base.main_company")
-        cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
-        be = cls.env.ref("base.be")
-        cls.company_b = cls.env["res.company"].create(
-            {"name": "Client B", "vat": COMPANY_B_VAT, "country_id": be.id}
+        # Not a client of the office at the sandbox.
+        cls.company_c = cls._create_belgian_company(
+            "Client C", chart=False, vat=CLIENT_C_VAT, codabox_office_vat=OFFICE_VAT
         )
-        cls.company_c = cls.env["res.company"].create(
-            {"name": "Client C", "vat": COMPANY_C_VAT, "country_id": be.id}
-        )
-        for company in cls.company_b | cls.company_c:
-            company.codabox_office_vat = OFFICE_VAT
         cls.admin = cls.env.ref("base.user_admin")
         cls.admin.company_ids |= cls.company_b | cls.company_c
         # An accounting administrator who keeps the books: refreshing and retrieving are for
@@ -183,7 +167,7 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         _password, back = self._consent(self.company_a)
         page = self._open_callback(back)
         self.assertIn("for accounting offices only", page)
-        self.assertIn("does not know SME Direct (BE0500000293) as an accounting office", page)
+        self.assertIn(f"does not know SME Direct ({SME_VAT}) as an accounting office", page)
         self.assertIn("SFTP", page)
         self.assertFalse(self.company_a._codabox_connection())
 
@@ -298,8 +282,8 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         wizard.office_password = password
         wizard.action_connect()
         self.assertIn(
-            "does not know Client C (BE0202239951) as a client of the accounting office "
-            "Fiduciaire Demo (BE0400000196)",
+            f"does not know Client C ({CLIENT_C_VAT}) as a client of the accounting office "
+            f"Fiduciaire Demo ({OFFICE_VAT})",
             wizard.error_message,
         )
         self.assertFalse(self.company_c._codabox_connection())
@@ -310,8 +294,8 @@ class TestCodaboxConnection(SandboxMixin, HttpCase):
         page = self._open_callback(back)
         # Only the office VAT is in the settings: the office is named by it.
         self.assertIn(
-            "does not know Client C (BE0202239951) as a client of the accounting office "
-            "BE0400000196",
+            f"does not know Client C ({CLIENT_C_VAT}) as a client of the accounting office "
+            f"{OFFICE_VAT}",
             page,
         )
         self.assertFalse(self.company_c._codabox_connection())

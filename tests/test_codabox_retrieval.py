@@ -1,65 +1,40 @@
 """Retrieval from the sandbox: at-least-once, never twice, each company on its own."""
 
 import base64
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from unittest.mock import patch
 
 import pytz
 
 from odoo import fields
-from odoo.tests.common import TransactionCase, tagged
+from odoo.tests.common import tagged
 from odoo.tools import config as odoo_config
 from odoo.tools.convert import convert_file
 
 from ..codabox_client import CodaboxClient
-from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
+from .common import PDF, BelgianCompanyCase, SandboxMixin, coda_document
+from .parties import (
+    CLIENT_COMPANIES,
+    OFFICE2_LOGIN,
+    OFFICE2_VAT,
+    OFFICE_LOGIN,
+    OFFICE_LOGIN_PASSWORD,
+    OFFICE_VAT,
+    seed_company,
+)
 
-OFFICE2_VAT = "BE0400000394"
-OFFICE2_LOGIN = "boss@second-office.example"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# company key: (VAT, IBAN, office VAT); D is a client of the second office.
 CLIENTS = {
-    # company key: (VAT, IBAN, office VAT)
-    "a": ("BE0477472701", "BE68539007547034", OFFICE_VAT),
-    "b": ("BE0403019261", "BE71096123456769", OFFICE_VAT),
-    "c": ("BE0202239951", "BE62510007547061", OFFICE_VAT),
-    "d": ("BE0417497106", "BE43068999999501", OFFICE2_VAT),
+    key: (vat, iban, OFFICE2_VAT if key == "d" else OFFICE_VAT)
+    for key, (vat, iban) in CLIENT_COMPANIES.items()
 }
 
 
-def coda_document(iban, day, seed=0, movements=5):
-    statements = generate_statements(
-        iban=iban,
-        holder_name="Client",
-        start_date=date(2026, 11, day),
-        movements_per_statement=movements,
-        seed=seed,
-        first_coda_sequence=day,
-    )
-    return {
-        "document_model": "coda",
-        "metadata": {
-            "iban": iban,
-            "currency": "EUR",
-            "new_balance_date": f"2026-11-{day:02d}",
-            "movement_count": movements,
-        },
-        "cod": base64.b64encode(write_coda(statements)).decode(),
-        "pdf": base64.b64encode(PDF).decode(),
-    }
-
-
 @tagged("post_install", "-at_install")
-class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
+class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
     sandbox_companies = tuple(
-        {
-            "vat": vat,
-            "name": f"Client {key.upper()}",
-            "client_code": key,
-            "office_vat": office,
-            "ibans": [iban],
-        }
+        seed_company(vat, f"Client {key.upper()}", key, office, ibans=[iban])
         for key, (vat, iban, office) in CLIENTS.items()
     )
     sandbox_offices = (
@@ -74,13 +49,9 @@ class TestCodaboxRetrieval(SandboxMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.start_sandbox()
-        be = cls.env.ref("base.be")
         cls.companies, cls.journals = {}, {}
         for key, (vat, iban, _office) in CLIENTS.items():
-            company = cls.env["res.company"].create(
-                {"name": f"Client {key.upper()}", "vat": vat, "country_id": be.id}
-            )
-            cls.env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+            company = cls._create_belgian_company(f"Client {key.upper()}", vat=vat)
             cls.companies[key] = company
             if key != "c":  # company C has no journal for its IBAN yet
                 cls.journals[key] = cls._bank_journal(company, iban)

@@ -25,7 +25,6 @@ from odoo.tools import config
 
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
-from .common import OFFICE_VAT
 from .crash_harness import (
     ACCOUNTANT,
     COMPANIES,
@@ -42,6 +41,7 @@ from .crash_harness import (
     wait_for,
     wait_sessions_gone,
 )
+from .parties import OFFICE_VAT
 
 SEED = int(os.environ.get("CRASH_SEED", "20261203"))
 ACK_PATH = "/v2/delivery/feed/"

@@ -17,8 +17,10 @@ from unittest.mock import patch
 import polib
 
 import odoo
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import tagged
 from odoo.tools.translate import TranslationModuleReader
+
+from .common import BelgianCompanyCase
 
 MODULE = "l10n_be_codabox_connect"
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +86,8 @@ def show(terms, limit=40):
     return "\n".join(lines)
 
 
-class TestI18n(TransactionCase):
+@tagged("post_install", "-at_install")
+class TestI18n(BelgianCompanyCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()

@@ -17,17 +17,23 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..sandbox.testing import running_sandbox
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, sandbox_seed
+from .common import coda_document
 from .crash_harness import create_database, database_exists, drop_database
-from .test_codabox_retrieval import coda_document
+from .parties import (
+    CLIENT_COMPANIES,
+    OFFICE_LOGIN,
+    OFFICE_LOGIN_PASSWORD,
+    OFFICE_VAT,
+    office_clients_seed,
+)
 
 PARAM = "l10n_be_codabox_connect."
 # company key: (name, VAT, IBAN, database)
 COMPANIES = {
-    "a1": ("Office DB A first", "BE0477472701", "BE68539007547034", "a"),
-    "b1": ("Office DB B first", "BE0403019261", "BE71096123456769", "b"),
-    "b2": ("Office DB B second", "BE0202239951", "BE62510007547061", "b"),
-    "a2": ("Office DB A second", "BE0417497106", "BE43068999999501", "a"),
+    "a1": ("Office DB A first", *CLIENT_COMPANIES["a"], "a"),
+    "b1": ("Office DB B first", *CLIENT_COMPANIES["b"], "b"),
+    "b2": ("Office DB B second", *CLIENT_COMPANIES["c"], "b"),
+    "a2": ("Office DB A second", *CLIENT_COMPANIES["d"], "a"),
 }
 
 
@@ -55,18 +61,7 @@ def office():
     template = f"{config['db_name'].split(',')[0]}_template"
     if not database_exists(template):
         pytest.fail(f"{template} is missing: run the tests through dev/test.sh")
-    seed = sandbox_seed(
-        [
-            {
-                "vat": vat,
-                "name": name,
-                "client_code": key,
-                "office_vat": OFFICE_VAT,
-                "ibans": [iban],
-            }
-            for key, (name, vat, iban, _db) in COMPANIES.items()
-        ]
-    )
+    seed = office_clients_seed(COMPANIES)
     names = {key: f"{template.removesuffix('_template')}_office_{key}" for key in ("a", "b")}
     with running_sandbox(seed) as sandbox:
         databases = {}

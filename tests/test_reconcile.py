@@ -9,6 +9,7 @@ from odoo.addons.account.tools.structured_reference import format_structured_ref
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user, tagged
 
+from .parties import OFFICE_VAT
 from .reconcile_common import CUSTOMER_IBAN, SUPPLIER_IBAN, ReconcileCase, ogm
 
 
@@ -151,10 +152,7 @@ class TestReconcile(ReconcileCase):
     # -- what never is ------------------------------------------------------------------------
 
     def test_invoice_of_another_company_never_matched(self):
-        other = self.env["res.company"].create(
-            {"name": "Other Client", "country_id": self.env.ref("base.be").id}
-        )
-        self.env["account.chart.template"].try_loading("be_comp", company=other, install_demo=False)
+        other = self._create_belgian_company("Other Client")
         self.env.user.company_ids |= other
         env = self.env(context={"allowed_company_ids": [other.id, self.company.id]})
         customer = env["res.partner"].create({"name": "Their customer", "company_id": other.id})
@@ -364,7 +362,7 @@ class TestReconcile(ReconcileCase):
             self._movement("250.00", invoice.payment_reference),
             self._movement("31.00", other.payment_reference),
         )
-        office = self.env["codabox.office"].create({"vat": "BE0400000196"})
+        office = self.env["codabox.office"].create({"vat": OFFICE_VAT})
         connection = (
             self.env["codabox.connection"]
             .sudo()

@@ -17,25 +17,14 @@ import requests
 from ..sandbox import faults
 from ..sandbox.state import EXAMPLE_SEED
 from ..sandbox.testing import MyCodaBoxRefused, SandboxAdminError, running_sandbox
-from .parties import (
-    EXAMPLE_COMPANY_A_VAT,
-    EXAMPLE_COMPANY_B_VAT,
-    EXAMPLE_DOCS_A,
-    EXAMPLE_LOGIN,
-    EXAMPLE_LOGIN_PASSWORD,
-    EXAMPLE_OFFICE_PASSWORD,
-    EXAMPLE_OFFICE_VAT,
-    EXAMPLE_OTHER_OFFICE_CLIENT_VAT,
-    EXAMPLE_SME_VAT,
-    EXAMPLE_SOFTWARE_ID,
-)
+from .parties import EXAMPLE
 
 REDIRECT = "https://odoo.example/codabox/connect/callback?db=demo"
 ADDON_ROOT = Path(__file__).resolve().parents[1]
 
 
 def authorize_url(
-    sandbox, office_vat=EXAMPLE_OFFICE_VAT, company_vat=EXAMPLE_COMPANY_A_VAT, **overrides
+    sandbox, office_vat=EXAMPLE.office_vat, company_vat=EXAMPLE.company_a_vat, **overrides
 ):
     query = {
         "software_id": sandbox.software_id,
@@ -55,20 +44,20 @@ def api(sandbox, method, path, *, auth=None, software_id=None, **kwargs):
     )
 
 
-def connect(sandbox, company_vat=EXAMPLE_COMPANY_A_VAT):
+def connect(sandbox, company_vat=EXAMPLE.company_a_vat):
     """Consent in MyCodaBox, then the code exchange: the company's connection answer."""
     back = sandbox.authorize_in_browser(
         authorize_url(sandbox, company_vat=company_vat),
-        EXAMPLE_LOGIN,
-        EXAMPLE_LOGIN_PASSWORD,
-        EXAMPLE_OFFICE_PASSWORD,
+        EXAMPLE.login,
+        EXAMPLE.login_password,
+        EXAMPLE.office_password,
     )
     code = parse_qs(urlsplit(back).query)["code"][0]
     answer = api(
         sandbox,
         "POST",
         "/v2/connect/token/",
-        json={"code": code, "office_password": EXAMPLE_OFFICE_PASSWORD},
+        json={"code": code, "office_password": EXAMPLE.office_password},
     )
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -89,7 +78,7 @@ def test_pages_have_the_ids_a_tour_clicks(sandbox):
         assert element in page.text
     assert "Fiduciaire Lambert SRL" in page.text
     request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
-    form = {"request": request_id, "login": EXAMPLE_LOGIN, "password": EXAMPLE_LOGIN_PASSWORD}
+    form = {"request": request_id, "login": EXAMPLE.login, "password": EXAMPLE.login_password}
     page = browser.post(f"{sandbox.url}/connect/login", data=form, timeout=5)
     assert page.status_code == 200
     assert page.url.startswith(f"{sandbox.url}/connect/consent?")
@@ -105,7 +94,7 @@ def test_pages_have_the_ids_a_tour_clicks(sandbox):
     assert "Manage your consent" in page.text
     assert "Boulangerie Peeters SA" in page.text
     assert "To be determined" in page.text
-    [office] = [o for o in sandbox.state()["offices"] if o["vat"] == EXAMPLE_OFFICE_VAT]
+    [office] = [o for o in sandbox.state()["offices"] if o["vat"] == EXAMPLE.office_vat]
     assert office["consent"]["status"] == "pending"
 
 
@@ -113,23 +102,23 @@ def test_allow_needs_the_terms_and_an_office_password(sandbox):
     url = authorize_url(sandbox)
     with pytest.raises(MyCodaBoxRefused, match="Accept the terms") as refused:
         sandbox.authorize_in_browser(
-            url, EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD, accept_terms=False
+            url, EXAMPLE.login, EXAMPLE.login_password, EXAMPLE.office_password, accept_terms=False
         )
     assert refused.value.status == 400
     with pytest.raises(MyCodaBoxRefused, match="office password"):
-        sandbox.authorize_in_browser(url, EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, "short")
+        sandbox.authorize_in_browser(url, EXAMPLE.login, EXAMPLE.login_password, "short")
 
 
 def test_user_of_another_office_cannot_sign_in(sandbox):
     with pytest.raises(MyCodaBoxRefused, match="Wrong login or password"):
         sandbox.authorize_in_browser(
-            authorize_url(sandbox), "paul.dubois", "dubois-2025", EXAMPLE_OFFICE_PASSWORD
+            authorize_url(sandbox), "paul.dubois", "dubois-2025", EXAMPLE.office_password
         )
 
 
 def test_redirect_keeps_the_redirect_uri_query(sandbox):
     back = sandbox.authorize_in_browser(
-        authorize_url(sandbox), EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD
+        authorize_url(sandbox), EXAMPLE.login, EXAMPLE.login_password, EXAMPLE.office_password
     )
     query = parse_qs(urlsplit(back).query)
     assert back.startswith("https://odoo.example/codabox/connect/callback?")
@@ -148,8 +137,8 @@ def test_authorize_refuses_bad_links(sandbox):
 
 def test_authorize_sends_back_unknown_office_and_stranger_company(sandbox):
     for office_vat, company_vat, error in (
-        (EXAMPLE_SME_VAT, EXAMPLE_SME_VAT, "unknownAccountingOffice"),
-        (EXAMPLE_OFFICE_VAT, EXAMPLE_OTHER_OFFICE_CLIENT_VAT, "notFound"),
+        (EXAMPLE.sme_vat, EXAMPLE.sme_vat, "unknownAccountingOffice"),
+        (EXAMPLE.office_vat, EXAMPLE.other_office_client_vat, "notFound"),
     ):
         page = requests.get(
             authorize_url(sandbox, office_vat, company_vat), allow_redirects=False, timeout=5
@@ -162,7 +151,7 @@ def test_consent_page_needs_the_sign_in_cookie(sandbox):
     browser = requests.Session()
     page = browser.get(authorize_url(sandbox), timeout=5)
     request_id = re.search(r'name="request" value="([^"]+)"', page.text).group(1)
-    form = {"request": request_id, "login": EXAMPLE_LOGIN, "password": EXAMPLE_LOGIN_PASSWORD}
+    form = {"request": request_id, "login": EXAMPLE.login, "password": EXAMPLE.login_password}
     browser.post(f"{sandbox.url}/connect/login", data=form, allow_redirects=False, timeout=5)
     stranger = requests.post(
         f"{sandbox.url}/connect/consent",
@@ -170,7 +159,7 @@ def test_consent_page_needs_the_sign_in_cookie(sandbox):
             "request": request_id,
             "decision": "allow",
             "accept_terms": "1",
-            "office_password": EXAMPLE_OFFICE_PASSWORD,
+            "office_password": EXAMPLE.office_password,
         },
         allow_redirects=False,
         timeout=5,
@@ -207,7 +196,7 @@ def test_delivery_needs_basic_credentials(sandbox):
 
 
 def test_connect_errors(sandbox):
-    def connections(office_vat, company_vat, office_password=EXAMPLE_OFFICE_PASSWORD):
+    def connections(office_vat, company_vat, office_password=EXAMPLE.office_password):
         payload = {
             "office_vat": office_vat,
             "company_vat": company_vat,
@@ -216,17 +205,17 @@ def test_connect_errors(sandbox):
         answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload)
         return answer.status_code, answer.json()["code"]
 
-    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT) == (403, "consentNotValid")
+    assert connections(EXAMPLE.office_vat, EXAMPLE.company_b_vat) == (403, "consentNotValid")
     connect(sandbox)
-    assert connections(EXAMPLE_SME_VAT, EXAMPLE_COMPANY_B_VAT) == (404, "unknownAccountingOffice")
-    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_B_VAT, "wrong-password") == (
+    assert connections(EXAMPLE.sme_vat, EXAMPLE.company_b_vat) == (404, "unknownAccountingOffice")
+    assert connections(EXAMPLE.office_vat, EXAMPLE.company_b_vat, "wrong-password") == (
         403,
         "invalidPassword",
     )
-    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_OTHER_OFFICE_CLIENT_VAT) == (404, "notFound")
-    assert connections(EXAMPLE_OFFICE_VAT, EXAMPLE_COMPANY_A_VAT) == (409, "alreadyRegistered")
+    assert connections(EXAMPLE.office_vat, EXAMPLE.other_office_client_vat) == (404, "notFound")
+    assert connections(EXAMPLE.office_vat, EXAMPLE.company_a_vat) == (409, "alreadyRegistered")
     missing = api(
-        sandbox, "POST", "/v2/connect/connections/", json={"office_vat": EXAMPLE_OFFICE_VAT}
+        sandbox, "POST", "/v2/connect/connections/", json={"office_vat": EXAMPLE.office_vat}
     )
     assert (missing.status_code, missing.json()["code"]) == (400, "badRequest")
     answer = api(
@@ -240,7 +229,7 @@ def test_vat_numbers_compare_loosely(sandbox):
     payload = {
         "office_vat": "be 0477.472.701",
         "company_vat": "BE 0202 239 951",
-        "office_password": EXAMPLE_OFFICE_PASSWORD,
+        "office_password": EXAMPLE.office_password,
     }
     assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
 
@@ -274,16 +263,16 @@ def test_password_change(sandbox):
 
     def change(current, new):
         payload = {
-            "office_vat": EXAMPLE_OFFICE_VAT,
+            "office_vat": EXAMPLE.office_vat,
             "current_password": current,
             "new_password": new,
         }
         return api(sandbox, "POST", "/v2/connect/password/", json=payload)
 
     assert change("wrong-password", "New-office-Pw-0001").json()["code"] == "invalidPassword"
-    assert change(EXAMPLE_OFFICE_PASSWORD, "short").status_code == 400
-    assert change(EXAMPLE_OFFICE_PASSWORD, "New-office-Pw-0001").status_code == 204
-    assert change(EXAMPLE_OFFICE_PASSWORD, "Other-office-Pw-02").status_code == 403
+    assert change(EXAMPLE.office_password, "short").status_code == 400
+    assert change(EXAMPLE.office_password, "New-office-Pw-0001").status_code == 204
+    assert change(EXAMPLE.office_password, "Other-office-Pw-02").status_code == 403
 
 
 def test_delivery_feed_download_acknowledge(sandbox):
@@ -293,23 +282,23 @@ def test_delivery_feed_download_acknowledge(sandbox):
     listing = api(sandbox, "GET", feed, auth=auth).json()
     assert listing["id"] == answer["feed_client_id"]
     assert [e["feed_index"] for e in listing["feed_entries"]] == [
-        d["feed_index"] for d in EXAMPLE_DOCS_A
+        d["feed_index"] for d in EXAMPLE.docs_a
     ]
-    assert listing["feed_entries"][0]["metadata"] == EXAMPLE_DOCS_A[0]["metadata"]
+    assert listing["feed_entries"][0]["metadata"] == EXAMPLE.docs_a[0]["metadata"]
 
     cod = api(
-        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/", auth=auth
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/cod/", auth=auth
     )
     assert cod.headers["Content-Type"] == "application/vnd.coda"
-    assert cod.content == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert cod.content == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     digest = base64.b64encode(hashlib.sha256(cod.content).digest()).decode()
     assert cod.headers["Repr-Digest"] == f"sha-256=:{digest}:"
     pdf = api(
-        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/pdf/", auth=auth
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/pdf/", auth=auth
     )
     assert pdf.headers["Content-Type"] == "application/pdf"
     no_pdf = api(
-        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[1]['feed_index']}/pdf/", auth=auth
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE.docs_a[1]['feed_index']}/pdf/", auth=auth
     )
     assert (no_pdf.status_code, no_pdf.json()["code"]) == (404, "formatNotAvailable")
 
@@ -317,13 +306,13 @@ def test_delivery_feed_download_acknowledge(sandbox):
     assert (unknown.status_code, unknown.json()["code"]) == (400, "invalidFeedOffset")
     assert (
         api(
-            sandbox, "PUT", feed, auth=auth, json={"feed_offset": EXAMPLE_DOCS_A[1]["feed_index"]}
+            sandbox, "PUT", feed, auth=auth, json={"feed_offset": EXAMPLE.docs_a[1]["feed_index"]}
         ).status_code
         == 204
     )
     assert api(sandbox, "GET", feed, auth=auth).json()["feed_entries"] == []
 
-    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     stranger = api(sandbox, "GET", f"/v2/delivery/feed/{other['feed_client_id']}/", auth=auth)
     assert stranger.status_code == 404
     other_doc = other["documents"][0]["feed_index"]
@@ -334,7 +323,7 @@ def test_delivery_feed_download_acknowledge(sandbox):
 
 def test_cancelled_consent_blocks_delivery(sandbox):
     answer = connect(sandbox)
-    sandbox.set_consent(EXAMPLE_OFFICE_VAT, "cancelled")
+    sandbox.set_consent(EXAMPLE.office_vat, "cancelled")
     refused = api(sandbox, "GET", "/v2/delivery/pod-client/", auth=credentials(answer))
     assert (refused.status_code, refused.json()["code"]) == (403, "consentNotValid")
     consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
@@ -355,40 +344,40 @@ def test_admin_seed_merge_and_replace(sandbox):
     sandbox.seed(
         {
             "companies": [
-                {"vat": "BE0999999999", "name": "New SRL", "office_vat": EXAMPLE_OFFICE_VAT}
+                {"vat": "BE0999999999", "name": "New SRL", "office_vat": EXAMPLE.office_vat}
             ]
         },
         merge=True,
     )
     state = sandbox.state()
-    assert {c["vat"] for c in state["companies"]} >= {EXAMPLE_COMPANY_A_VAT, "BE0999999999"}
+    assert {c["vat"] for c in state["companies"]} >= {EXAMPLE.company_a_vat, "BE0999999999"}
     sandbox.seed({"software_id": "other-software", "offices": [], "companies": []})
     state = sandbox.state()
     assert (state["software_id"], state["companies"]) == ("other-software", [])
     assert sandbox.software_id == "other-software"
     sandbox.reset()
-    assert sandbox.software_id == EXAMPLE_SOFTWARE_ID
+    assert sandbox.software_id == EXAMPLE.software_id
 
 
 def test_admin_documents_are_appended_in_order(sandbox):
     indexes = sandbox.add_documents(
-        EXAMPLE_COMPANY_B_VAT,
+        EXAMPLE.company_b_vat,
         [
-            {"cod": EXAMPLE_DOCS_A[0]["cod"], "metadata": {"iban": "x"}},
-            {"feed_index": "fixed-1", "cod": EXAMPLE_DOCS_A[1]["cod"]},
+            {"cod": EXAMPLE.docs_a[0]["cod"], "metadata": {"iban": "x"}},
+            {"feed_index": "fixed-1", "cod": EXAMPLE.docs_a[1]["cod"]},
         ],
     )
     assert indexes[1] == "fixed-1" and len(indexes) == 2
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     assert [d["feed_index"] for d in company["documents"]][-2:] == indexes
     with pytest.raises(SandboxAdminError, match="already delivered"):
         sandbox.add_documents(
-            EXAMPLE_COMPANY_B_VAT, [{"feed_index": "fixed-1", "cod": EXAMPLE_DOCS_A[1]["cod"]}]
+            EXAMPLE.company_b_vat, [{"feed_index": "fixed-1", "cod": EXAMPLE.docs_a[1]["cod"]}]
         )
     with pytest.raises(SandboxAdminError, match="unknown company"):
         sandbox.add_documents("BE0000000000", [])
     with pytest.raises(SandboxAdminError, match="base64"):
-        sandbox.add_documents(EXAMPLE_COMPANY_B_VAT, [{"cod": "not base64!"}])
+        sandbox.add_documents(EXAMPLE.company_b_vat, [{"cod": "not base64!"}])
 
 
 def test_admin_refuses_bad_faults(sandbox):
@@ -400,18 +389,18 @@ def test_admin_refuses_bad_faults(sandbox):
     )
     assert (unknown_field.status_code, unknown_field.json()["code"]) == (400, "badRequest")
     with pytest.raises(SandboxAdminError):
-        sandbox.set_consent(EXAMPLE_OFFICE_VAT, "maybe")
+        sandbox.set_consent(EXAMPLE.office_vat, "maybe")
 
 
 def test_admin_view_and_state_file_hold_no_secret(tmp_path):
     state_file = tmp_path / "state.json"
     with running_sandbox(state_file=str(state_file)) as sandbox:
         back = sandbox.authorize_in_browser(
-            authorize_url(sandbox), EXAMPLE_LOGIN, EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD
+            authorize_url(sandbox), EXAMPLE.login, EXAMPLE.login_password, EXAMPLE.office_password
         )
         code = parse_qs(urlsplit(back).query)["code"][0]
-        answer = connect(sandbox, EXAMPLE_COMPANY_B_VAT)
-        secrets = [EXAMPLE_LOGIN_PASSWORD, EXAMPLE_OFFICE_PASSWORD, code, answer["password"]]
+        answer = connect(sandbox, EXAMPLE.company_b_vat)
+        secrets = [EXAMPLE.login_password, EXAMPLE.office_password, code, answer["password"]]
         for secret in [*secrets, answer["username"]]:
             assert secret not in json.dumps(sandbox.state())
         # The state file knows usernames (it looks them up), only hashes of the rest.
@@ -428,8 +417,8 @@ def test_fault_matching_and_count(sandbox):
     sandbox.add_fault(
         "status", method="GET", path="/v2/delivery/", path_regex=r"/pdf/$", status=502, count=2
     )
-    cod = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/"
-    pdf = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/pdf/"
+    cod = f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/cod/"
+    pdf = f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/pdf/"
     assert api(sandbox, "GET", cod, auth=auth).status_code == 200
     assert api(sandbox, "PUT", pdf, auth=auth).status_code == 405  # method does not match
     statuses = [api(sandbox, "GET", pdf, auth=auth).status_code for _ in range(3)]
@@ -487,9 +476,9 @@ def test_corrupt_fault(sandbox):
         api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
     sandbox.add_fault("corrupt", path="/v2/delivery/download/")
     garbled = api(
-        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/", auth=auth
+        sandbox, "GET", f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/cod/", auth=auth
     )
-    original = base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    original = base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert len(garbled.content) == len(original) and garbled.content != original
 
 
@@ -509,8 +498,8 @@ def test_duplicate_entry_fault(sandbox):
     feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
     entries = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
     assert [e["feed_index"] for e in entries] == [
-        EXAMPLE_DOCS_A[0]["feed_index"],
-        *(d["feed_index"] for d in EXAMPLE_DOCS_A),
+        EXAMPLE.docs_a[0]["feed_index"],
+        *(d["feed_index"] for d in EXAMPLE.docs_a),
     ]
     assert len(api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]) == 2
 
@@ -538,13 +527,13 @@ def test_redirect_fault_is_not_carried_out(sandbox):
     connect(sandbox)
     sandbox.add_fault("redirect", path="/v2/connect/connections/", location="http://elsewhere/x")
     payload = {
-        "office_vat": EXAMPLE_OFFICE_VAT,
-        "company_vat": EXAMPLE_COMPANY_B_VAT,
-        "office_password": EXAMPLE_OFFICE_PASSWORD,
+        "office_vat": EXAMPLE.office_vat,
+        "company_vat": EXAMPLE.company_b_vat,
+        "office_password": EXAMPLE.office_password,
     }
     answer = api(sandbox, "POST", "/v2/connect/connections/", json=payload, allow_redirects=False)
     assert (answer.status_code, answer.headers["Location"]) == (307, "http://elsewhere/x")
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     assert not company["connected"]
     sandbox.add_fault("redirect", path="/v2/connect/consents/", status=308, location="/v2/")
     assert api(sandbox, "GET", "/v2/connect/consents/x/", allow_redirects=False).status_code == 308
@@ -587,12 +576,12 @@ def test_lost_answer_fault_carries_out_the_request(sandbox):
             "PUT",
             feed,
             auth=credentials(answer),
-            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE.docs_a[0]["feed_index"]},
         )
     [entry] = sandbox.request_log("PUT")
     assert (entry["status"], entry["fault"]) == (None, "lost_answer")
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
-    assert company["acknowledged_offset"] == EXAMPLE_DOCS_A[0]["feed_index"]
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_a_vat)
+    assert company["acknowledged_offset"] == EXAMPLE.docs_a[0]["feed_index"]
 
 
 def test_slow_after_holds_the_answer_of_a_request_carried_out(sandbox):
@@ -605,14 +594,14 @@ def test_slow_after_holds_the_answer_of_a_request_carried_out(sandbox):
             f"{sandbox.url}{feed}",
             headers={"X-Software-Company": sandbox.software_id},
             auth=credentials(answer),
-            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE.docs_a[0]["feed_index"]},
             timeout=(2, 0.3),
         )
     # While the sandbox still holds the answer, the acknowledgement is applied and logged.
     state = sandbox.state()
     assert time.monotonic() - started < 1.0
-    company = next(c for c in state["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
-    assert company["acknowledged_offset"] == EXAMPLE_DOCS_A[0]["feed_index"]
+    company = next(c for c in state["companies"] if c["vat"] == EXAMPLE.company_a_vat)
+    assert company["acknowledged_offset"] == EXAMPLE.docs_a[0]["feed_index"]
     assert [(e["status"], e["fault"]) for e in state["requests"] if e["method"] == "PUT"] == [
         (204, "slow")
     ]
@@ -627,10 +616,10 @@ def test_slow_before_is_not_carried_out_yet(sandbox):
             f"{sandbox.url}{feed}",
             headers={"X-Software-Company": sandbox.software_id},
             auth=credentials(answer),
-            json={"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]},
+            json={"feed_offset": EXAMPLE.docs_a[0]["feed_index"]},
             timeout=(2, 0.3),
         )
-    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_A_VAT)
+    company = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_a_vat)
     assert company["acknowledged_offset"] is None
 
 
@@ -642,9 +631,9 @@ def test_malformed_entry_fault(sandbox, variant):
     feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
     sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant=variant)
     first, second = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
-    original = {key: EXAMPLE_DOCS_A[0][key] for key in ("feed_index", "document_model", "metadata")}
+    original = {key: EXAMPLE.docs_a[0][key] for key in ("feed_index", "document_model", "metadata")}
     expected = {
-        "metadata_text": {**original, "metadata": json.dumps(EXAMPLE_DOCS_A[0]["metadata"])},
+        "metadata_text": {**original, "metadata": json.dumps(EXAMPLE.docs_a[0]["metadata"])},
         "no_document_model": {k: v for k, v in original.items() if k != "document_model"},
         "no_feed_index": {k: v for k, v in original.items() if k != "feed_index"},
     }.get(variant)
@@ -652,15 +641,15 @@ def test_malformed_entry_fault(sandbox, variant):
         assert json.loads(first) == original
     else:
         assert first == expected
-    assert second["feed_index"] == EXAMPLE_DOCS_A[1]["feed_index"]
+    assert second["feed_index"] == EXAMPLE.docs_a[1]["feed_index"]
     sandbox.add_fault("malformed_entry", path="/v2/delivery/feed/", variant="not_a_list")
     listing = api(sandbox, "GET", feed, auth=credentials(answer)).json()["feed_entries"]
-    assert sorted(listing) == sorted(d["feed_index"] for d in EXAMPLE_DOCS_A)
+    assert sorted(listing) == sorted(d["feed_index"] for d in EXAMPLE.docs_a)
 
 
 def test_html_and_empty_faults(sandbox):
     answer = connect(sandbox)
-    cod = f"/v2/delivery/download/{EXAMPLE_DOCS_A[0]['feed_index']}/cod/"
+    cod = f"/v2/delivery/download/{EXAMPLE.docs_a[0]['feed_index']}/cod/"
     sandbox.add_fault("html", path="/v2/delivery/download/", path_regex="/cod/$", count=2)
     for _ in range(2):
         page = api(sandbox, "GET", cod, auth=credentials(answer))
@@ -673,7 +662,7 @@ def test_html_and_empty_faults(sandbox):
     assert empty.headers["Content-Type"] == "application/vnd.coda"
     assert "Repr-Digest" not in empty.headers
     assert api(sandbox, "GET", cod, auth=credentials(answer)).content == base64.b64decode(
-        EXAMPLE_DOCS_A[0]["cod"]
+        EXAMPLE.docs_a[0]["cod"]
     )
 
 
@@ -682,7 +671,7 @@ def test_redownload_routes(sandbox):
     auth = credentials(answer)
     feed_id = answer["feed_client_id"]
     again = f"/v2/delivery/redownload-feed/{feed_id}/"
-    first = EXAMPLE_DOCS_A[0]["feed_index"]
+    first = EXAMPLE.docs_a[0]["feed_index"]
     assert api(sandbox, "GET", again, auth=auth).json() == {"id": feed_id, "feed_entries": []}
     early = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
     assert (early.status_code, early.json()["code"]) == (404, "notFound")
@@ -690,16 +679,16 @@ def test_redownload_routes(sandbox):
     assert api(sandbox, "PUT", f"/v2/delivery/feed/{feed_id}/", auth=auth, json=payload).ok
     listing = api(sandbox, "GET", again, auth=auth).json()["feed_entries"]
     assert listing == [
-        {k: EXAMPLE_DOCS_A[0][k] for k in ("feed_index", "document_model", "metadata")}
+        {k: EXAMPLE.docs_a[0][k] for k in ("feed_index", "document_model", "metadata")}
     ]
     cod = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/cod/", auth=auth)
-    assert cod.content == base64.b64decode(EXAMPLE_DOCS_A[0]["cod"])
+    assert cod.content == base64.b64decode(EXAMPLE.docs_a[0]["cod"])
     assert cod.headers["Content-Type"] == "application/vnd.coda"
     xml = api(sandbox, "GET", f"/v2/delivery/redownload/{first}/xml/", auth=auth)
     assert (xml.status_code, xml.json()["code"]) == (404, "formatNotAvailable")
     unknown = api(sandbox, "GET", "/v2/delivery/redownload/nope/cod/", auth=auth)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "notFound")
-    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE_COMPANY_B_VAT)
+    other = next(c for c in sandbox.state()["companies"] if c["vat"] == EXAMPLE.company_b_vat)
     stranger = api(
         sandbox, "GET", f"/v2/delivery/redownload-feed/{other['feed_client_id']}/", auth=auth
     )
@@ -711,14 +700,14 @@ def test_xml_documents(sandbox):
     answer = connect(sandbox)
     xml = b"<?xml version='1.0'?><statement/>"
     [index] = sandbox.add_documents(
-        EXAMPLE_COMPANY_A_VAT,
-        [{"cod": EXAMPLE_DOCS_A[0]["cod"], "xml": base64.b64encode(xml).decode()}],
+        EXAMPLE.company_a_vat,
+        [{"cod": EXAMPLE.docs_a[0]["cod"], "xml": base64.b64encode(xml).decode()}],
     )
     got = api(sandbox, "GET", f"/v2/delivery/download/{index}/xml/", auth=credentials(answer))
     assert (got.content, got.headers["Content-Type"]) == (xml, "application/xml")
     with pytest.raises(SandboxAdminError, match="base64"):
         sandbox.add_documents(
-            EXAMPLE_COMPANY_A_VAT, [{"cod": EXAMPLE_DOCS_A[0]["cod"], "xml": "<not base64>"}]
+            EXAMPLE.company_a_vat, [{"cod": EXAMPLE.docs_a[0]["cod"], "xml": "<not base64>"}]
         )
 
 
@@ -730,22 +719,22 @@ def test_state_file_survives_a_restart(tmp_path):
     with running_sandbox(state_file=state_file) as sandbox:
         answer = connect(sandbox)
         feed = f"/v2/delivery/feed/{answer['feed_client_id']}/"
-        payload = {"feed_offset": EXAMPLE_DOCS_A[0]["feed_index"]}
+        payload = {"feed_offset": EXAMPLE.docs_a[0]["feed_index"]}
         assert api(sandbox, "PUT", feed, auth=credentials(answer), json=payload).status_code == 204
     with running_sandbox(
         {"software_id": "ignored: the state file wins"}, state_file=state_file
     ) as sandbox:
-        assert sandbox.software_id == EXAMPLE_SOFTWARE_ID
+        assert sandbox.software_id == EXAMPLE.software_id
         listing = api(sandbox, "GET", feed, auth=credentials(answer))
         assert [e["feed_index"] for e in listing.json()["feed_entries"]] == [
-            EXAMPLE_DOCS_A[1]["feed_index"]
+            EXAMPLE.docs_a[1]["feed_index"]
         ]
         consent = api(sandbox, "GET", f"/v2/connect/consents/{answer['consent_id']}/").json()
         assert consent["status"] == "allowed"
         payload = {
-            "office_vat": EXAMPLE_OFFICE_VAT,
-            "company_vat": EXAMPLE_COMPANY_B_VAT,
-            "office_password": EXAMPLE_OFFICE_PASSWORD,
+            "office_vat": EXAMPLE.office_vat,
+            "company_vat": EXAMPLE.company_b_vat,
+            "office_password": EXAMPLE.office_password,
         }
         assert api(sandbox, "POST", "/v2/connect/connections/", json=payload).status_code == 201
 
@@ -772,7 +761,7 @@ def test_command_line(tmp_path):
         line = process.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
         state = requests.get(f"{url}/_admin/state", timeout=5).json()
-        assert state["software_id"] == EXAMPLE_SOFTWARE_ID in line
+        assert state["software_id"] == EXAMPLE.software_id in line
         assert state_file.exists()
     finally:
         process.terminate()

@@ -3,7 +3,6 @@ pages, back to the CodaBox setting, a second company with the office password, "
 from CodaBox", the statement and its PDF in Odoo's viewer, the invoice the statement paid,
 and an imported CODA file whose missing journal is created from the import.
 
-
 Odoo's tours run on Odoo's pages only, so the consent on the sandbox's MyCodaBox pages is
 driven from here, in the same browser, between two tours.
 """
@@ -15,13 +14,19 @@ from concurrent.futures import Future
 from datetime import date
 
 from odoo import Command
-from odoo.tests.common import HOST, ChromeBrowser, HttpCase, tagged
+from odoo.tests.common import HOST, ChromeBrowser, tagged
 
 from ..dev.codagen import generate_statements, write_coda
-from .common import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SandboxMixin
+from .common import BelgianCompanyHttpCase, OfficeClientsMixin
+from .parties import (
+    CLIENT_A_VAT,
+    CLIENT_B_IBAN,
+    CLIENT_B_VAT,
+    OFFICE_LOGIN,
+    OFFICE_LOGIN_PASSWORD,
+    seed_company,
+)
 
-COMPANY_A_VAT, COMPANY_B_VAT = "BE0477472701", "BE0403019261"
-IBAN_B = "BE71096123456769"
 SETTINGS_URL = "/odoo/action-account.action_account_config"
 DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
 # What the browser shows, for a failure message: the CodaBox setting, else the page.
@@ -57,42 +62,25 @@ ON_CODABOX_SETTING = """location.hash === '#codabox_connection' && (() => {
 
 
 @tagged("post_install", "-at_install")
-class TestClickPath(SandboxMixin, HttpCase):
+class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
     # The first leg ends on "Continue to MyCodaBox": the dialog is still there, its record
     # saved, while the browser leaves for MyCodaBox.
     allow_end_on_form = True
     sandbox_companies = (
-        {"vat": COMPANY_A_VAT, "name": "Client A", "client_code": "A", "office_vat": OFFICE_VAT},
-        {
-            "vat": COMPANY_B_VAT,
-            "name": "Client B",
-            "client_code": "B",
-            "office_vat": OFFICE_VAT,
-            "ibans": [IBAN_B],
-        },
+        seed_company(CLIENT_A_VAT, "Client A", "A"),
+        seed_company(CLIENT_B_VAT, "Client B", "B", ibans=[CLIENT_B_IBAN]),
     )
+    company_b_chart = True
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.start_sandbox()
-        cls.company_a = cls.env.ref("base.main_company")
-        cls.company_a.write({"vat": COMPANY_A_VAT, "codabox_office_vat": OFFICE_VAT})
-        cls.company_b = cls.env["res.company"].create(
-            {
-                "name": "Client B",
-                "vat": COMPANY_B_VAT,
-                "country_id": cls.env.ref("base.be").id,
-                "codabox_office_vat": OFFICE_VAT,
-            }
-        )
-        cls.env["account.chart.template"].try_loading("be_comp", cls.company_b, install_demo=False)
         cls.journal_b = cls.env["account.journal"].create(
             {
                 "name": "KBC Client B",
                 "code": "KBCB",
                 "type": "bank",
-                "bank_acc_number": IBAN_B,
+                "bank_acc_number": CLIENT_B_IBAN,
                 "company_id": cls.company_b.id,
             }
         )
@@ -122,19 +110,19 @@ class TestClickPath(SandboxMixin, HttpCase):
     def setUp(self):
         super().setUp()
         statements = generate_statements(
-            iban=IBAN_B,
+            iban=CLIENT_B_IBAN,
             holder_name="Client B",
             start_date=date(2026, 11, 20),
             movements_per_statement=6,
             seed=7,
         )
         self.sandbox.add_documents(
-            COMPANY_B_VAT,
+            CLIENT_B_VAT,
             [
                 {
                     "document_model": "coda",
                     "metadata": {
-                        "iban": IBAN_B,
+                        "iban": CLIENT_B_IBAN,
                         "currency": "EUR",
                         "new_balance_date": "2026-11-20",
                     },
