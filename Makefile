@@ -1,6 +1,6 @@
 # The README's commands. Each target sets up what is missing first (dev/setup.sh is quick
 # when everything is already there).
-.PHONY: setup test test-oca demo check-demo lint sandbox bench bench-quick clean
+.PHONY: setup test test-oca test-odoo demo check-demo lint sandbox bench bench-quick clean
 
 setup:
 	@bash dev/setup.sh
@@ -12,6 +12,11 @@ test: setup
 # The reconciliation tests next to OCA's account_reconcile_oca, in a database of their own.
 test-oca: setup
 	@bash dev/test_oca.sh
+
+# The Odoo tests through Odoo's own runner (odoo-bin --test-enable), on a database made by
+# odoo-bin -i alone, as OCA's CI, runboat and Odoo.sh run them.
+test-odoo: setup
+	@bash dev/test_odoo.sh
 
 demo: setup
 	@bash dev/demo.sh
