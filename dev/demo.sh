@@ -1,23 +1,32 @@
 #!/usr/bin/env bash
-# The demo: an accounting office and three Belgian client companies in Odoo, the CodaBox
-# sandbox seeded with those clients and their CODA files, and the addon pointed at it.
+# The demo: an accounting office and its Belgian client companies in Odoo, the CodaBox sandbox
+# seeded with those clients and their CODA files, and the addon pointed at it.
 #
 # The database is made once and kept (DEMO_DB, default codabox_demo); when it exists with the
 # addon, the addon is upgraded and the demo data completed (dev/demo_data.py changes nothing
-# that is already there). The sandbox (DEMO_SANDBOX_PORT, default 8070) keeps its state in
-# .odoo/, next to its seed, so connections made in Odoo survive a restart; both start again
-# from scratch with the database. Odoo is served on 127.0.0.1:$DEMO_PORT (default 8069).
-# Ctrl-C (or SIGINT/SIGTERM to make's process group) stops Odoo and the sandbox.
+# that is already there). A new database is a copy of DEMO_TEMPLATE_DB (default
+# codabox_demo_template: a Belgian company on l10n_be, Dutch and French, the addon), made by
+# the first demo database and kept for the next ones. The sandbox (DEMO_SANDBOX_PORT, default
+# 8070) keeps its state in .odoo/, next to its seed, so connections made in Odoo survive a
+# restart; both start again from scratch with the database. Odoo is served on
+# 127.0.0.1:$DEMO_PORT (default 8069). Ctrl-C (or SIGINT/SIGTERM to make's process group)
+# stops Odoo and the sandbox.
+#
+# A further database of the same office: run the demo again with another DEMO_DB while the
+# first one runs. Its sandbox answering on DEMO_SANDBOX_PORT (or the one SANDBOX_URL names) is
+# then used instead of a sandbox of its own, with the database's own client companies merged
+# into it; Odoo is served on the first free port from 8071 (or DEMO_PORT) and shown as
+# http://localhost:<port>, another host name than the first database's, so that the browser
+# keeps a session in each. Ctrl-C stops that Odoo only. The database remembers that it is a
+# further one: it needs a running sandbox at each start.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/odoo-env.sh
 source "$ROOT/dev/odoo-env.sh"
 DB=${DEMO_DB:-codabox_demo}
-PORT=${DEMO_PORT:-8069}
+TEMPLATE=${DEMO_TEMPLATE_DB:-codabox_demo_template}
 SANDBOX_PORT=${DEMO_SANDBOX_PORT:-8070}
 HOST=127.0.0.1
-ODOO_URL="http://$HOST:$PORT"
-SANDBOX_URL="http://$HOST:$SANDBOX_PORT"
 # The default database's files keep the names the README gives; others get their own.
 [ "$DB" = codabox_demo ] && suffix="" || suffix="-$DB"
 SEED="$STATE/demo-sandbox-seed$suffix.json"
@@ -28,11 +37,11 @@ PY="$VENV/bin/python"
 say() { echo "demo: $*"; }
 fail() { echo "demo: $*" >&2; exit 1; }
 
+[ "$DB" != "$TEMPLATE" ] || fail "DEMO_DB and DEMO_TEMPLATE_DB are both $DB: choose two names."
+
 # --- ports -----------------------------------------------------------------------------------
-[[ "$PORT" =~ ^[0-9]+$ && "$SANDBOX_PORT" =~ ^[0-9]+$ ]] \
-    || fail "DEMO_PORT ($PORT) and DEMO_SANDBOX_PORT ($SANDBOX_PORT) must be port numbers."
-[ "$PORT" != "$SANDBOX_PORT" ] \
-    || fail "DEMO_PORT and DEMO_SANDBOX_PORT are both $PORT: choose two ports."
+[[ "$SANDBOX_PORT" =~ ^[0-9]+$ && "${DEMO_PORT:-0}" =~ ^[0-9]+$ ]] \
+    || fail "DEMO_PORT (${DEMO_PORT:-}) and DEMO_SANDBOX_PORT ($SANDBOX_PORT) must be port numbers."
 # Taken when it cannot be bound the way the servers bind it (SO_REUSEADDR: a port left in
 # TIME_WAIT by the previous demo is free).
 port_taken() {
@@ -55,23 +64,108 @@ check_port() {
             "or choose another port with $variable=<port>."
     fi
 }
-check_port "$PORT" DEMO_PORT Odoo
-check_port "$SANDBOX_PORT" DEMO_SANDBOX_PORT "the CodaBox sandbox"
+# The software identifier of the CodaBox sandbox answering at $1; fails when none answers.
+sandbox_software_id() {
+    "$PY" -c '
+import json, sys, urllib.request
+with urllib.request.urlopen(sys.argv[1] + "/_admin/state", timeout=10) as answer:
+    print(json.load(answer)["software_id"])' "$1" 2>/dev/null
+}
+
+# --- the first database of the office, or a further one ----------------------------------
+# A first database has a sandbox of its own; a further one (made while another demo runs)
+# uses that demo's, so that CodaBox knows the office's consent and password from the first.
+installed="SELECT 1 FROM ir_module_module WHERE name = 'l10n_be_codabox_connect' AND state = 'installed'"
+role=""
+if psql -d "$DB" -Atc "$installed" 2>/dev/null | grep -q 1; then
+    role=$(psql -d "$DB" -Atc "SELECT value FROM ir_config_parameter
+                                WHERE key = 'codabox_demo.database'")
+    role=${role:-first}  # made before further databases existed
+fi
+DEMO_SOFTWARE_ID=$(cd "$ROOT" && "$PY" -c 'from dev.demo_data import SOFTWARE_ID; print(SOFTWARE_ID)')
+SHARED="" SOFTWARE_ID=$DEMO_SOFTWARE_ID
+if [ -n "${SANDBOX_URL:-}" ]; then
+    SANDBOX_URL=${SANDBOX_URL%/}
+    SOFTWARE_ID=$(sandbox_software_id "$SANDBOX_URL") \
+        || fail "no CodaBox sandbox answers on SANDBOX_URL=$SANDBOX_URL (GET /_admin/state)."
+    SHARED=1
+elif [ "$role" != first ] && port_taken "$SANDBOX_PORT" \
+    && [ "$(sandbox_software_id "http://$HOST:$SANDBOX_PORT")" = "$DEMO_SOFTWARE_ID" ]; then
+    SANDBOX_URL="http://$HOST:$SANDBOX_PORT"
+    SHARED=1
+elif [ "$role" = further ]; then
+    fail "database $DB is a further database of the office: it works with the first demo's" \
+        "sandbox, and none answers on http://$HOST:$SANDBOX_PORT. Start the first demo" \
+        "(make demo) first, or name a running sandbox with SANDBOX_URL=<url>."
+else
+    SANDBOX_URL="http://$HOST:$SANDBOX_PORT"
+    check_port "$SANDBOX_PORT" DEMO_SANDBOX_PORT "the CodaBox sandbox"
+fi
+ROLE=${role:-$([ -n "$SHARED" ] && echo further || echo first)}
+
+# Odoo's port; a further database's address names localhost, not 127.0.0.1: a browser keeps
+# one session cookie per host name, and the first database's would log this one out.
+if [ -n "${DEMO_PORT:-}" ]; then
+    PORT=$DEMO_PORT
+    check_port "$PORT" DEMO_PORT Odoo
+elif [ "$ROLE" = first ]; then
+    PORT=8069
+    check_port "$PORT" DEMO_PORT Odoo
+else
+    PORT=8071
+    while [ "$PORT" = "$SANDBOX_PORT" ] || port_taken "$PORT"; do PORT=$((PORT + 1)); done
+fi
+[ "$PORT" != "$SANDBOX_PORT" ] \
+    || fail "DEMO_PORT and DEMO_SANDBOX_PORT are both $PORT: choose two ports."
+LOCAL_URL="http://$HOST:$PORT"
+ODOO_URL=$([ "$ROLE" = first ] && echo "$LOCAL_URL" || echo "http://localhost:$PORT")
 
 # --- the database ----------------------------------------------------------------------------
-installed="SELECT 1 FROM ir_module_module WHERE name = 'l10n_be_codabox_connect' AND state = 'installed'"
-if psql -d "$DB" -Atc "$installed" 2>/dev/null | grep -q 1; then
+# A copy of database $1 as $2, with its filestore (createdb -T: nothing may be connected to
+# $1), and a secret and an identifier of its own, as Odoo's "Duplicate" gives it.
+copy_db() {
+    dropdb --if-exists --force "$2" 2>/dev/null || true  # createdb says why when it is still there
+    rm -rf "$STATE/data/filestore/$2"
+    createdb -T "$1" "$2"
+    [ ! -d "$STATE/data/filestore/$1" ] || cp -a "$STATE/data/filestore/$1" "$STATE/data/filestore/$2"
+    psql -q -d "$2" -c "UPDATE ir_config_parameter SET value = gen_random_uuid()::text
+                        WHERE key IN ('database.secret', 'database.uuid')"
+}
+# Dutch and French, as Belgian offices work, once the registry is up: the main company's chart
+# of accounts gets its translations too (with odoo-bin --load-language, it stays in English).
+load_languages() {
+    "$PY" "$ODOO_SRC/odoo-bin" shell -c "$CONF" -d "$1" --no-http --log-level=warn <<'PY'
+Lang = env["res.lang"].with_context(active_test=False)
+languages = Lang.search([("code", "in", ["nl_BE", "fr_BE"])])
+env["base.language.install"].create({"lang_ids": [(6, 0, languages.ids)]}).lang_install()
+env.cr.commit()
+PY
+}
+if [ -n "$role" ]; then
     say "upgrading l10n_be_codabox_connect in database $DB"
     odoo_bin -d "$DB" -u l10n_be_codabox_connect --stop-after-init --log-level=warn
 else
-    say "creating database $DB (Belgian company, l10n_be, l10n_be_codabox_connect): a few minutes"
-    rm -f "$SANDBOX_STATE"  # the sandbox's connections belong to the database made before
-    create_belgian_db "$DB"
-    odoo_bin -d "$DB" -i l10n_be_codabox_connect --stop-after-init --log-level=warn
+    # A sandbox of its own starts afresh: its connections belong to the database made before.
+    [ -n "$SHARED" ] || rm -f "$SANDBOX_STATE"
+    if psql -d "$TEMPLATE" -Atc "$installed" 2>/dev/null | grep -q 1; then
+        say "creating database $DB as a copy of $TEMPLATE, upgrading l10n_be_codabox_connect"
+        copy_db "$TEMPLATE" "$DB"
+        odoo_bin -d "$DB" -u l10n_be_codabox_connect --stop-after-init --log-level=warn
+    else
+        say "creating database $DB (Belgian company, l10n_be, Dutch and French," \
+            "l10n_be_codabox_connect): a few minutes"
+        create_belgian_db "$DB"
+        odoo_bin -d "$DB" -i l10n_be_codabox_connect --stop-after-init --log-level=warn
+        load_languages "$DB"
+        say "keeping a copy as $TEMPLATE, for the next demo databases"
+        copy_db "$DB" "$TEMPLATE"
+    fi
 fi
 say "demo data: accounting office, client companies, invoices, CODA files for the sandbox"
+further=()
+[ "$ROLE" = first ] || further=(--further)
 "$PY" "$ROOT/dev/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
-    --odoo-url "$ODOO_URL" --seed-out "$SEED"
+    --odoo-url "$ODOO_URL" --seed-out "$SEED" --software-id "$SOFTWARE_ID" "${further[@]}"
 
 # --- the servers, stopped on exit ------------------------------------------------------------
 SANDBOX_PID="" ODOO_PID="" SIGNALLED=""
@@ -89,7 +183,7 @@ stop() {
 cleanup() {
     trap '' INT TERM
     if [ -n "$ODOO_PID$SANDBOX_PID" ]; then
-        say "stopping Odoo and the sandbox"
+        say "stopping Odoo$([ -z "$SANDBOX_PID" ] || echo " and the sandbox")"
         stop "$ODOO_PID" "$([ -n "$SIGNALLED" ] && echo 5 || echo 0)"
         stop "$SANDBOX_PID" 0
         wait 2>/dev/null || true
@@ -122,34 +216,41 @@ while time.monotonic() < deadline:
 sys.exit(1)' "$url" "$pid" "$seconds"
 }
 
-if [ -f "$SANDBOX_STATE" ]; then
-    say "starting the CodaBox sandbox on $SANDBOX_URL (state kept in $SANDBOX_STATE)"
-else
-    say "starting the CodaBox sandbox on $SANDBOX_URL"
-fi
-had_state=$([ -f "$SANDBOX_STATE" ] && echo 1 || true)
-(cd "$ROOT" && exec "$PY" -m sandbox --port "$SANDBOX_PORT" --seed "$SEED" \
-    --state "$SANDBOX_STATE") >"$SANDBOX_LOG" 2>&1 </dev/null &
-SANDBOX_PID=$!
-wait_for "$SANDBOX_URL/_admin/state" "$SANDBOX_PID" 30 \
-    || { cat "$SANDBOX_LOG" >&2; fail "the sandbox did not start (log above, in $SANDBOX_LOG)."; }
-if [ -n "$had_state" ]; then
-    # A kept state loads instead of the seed: merge the seed in for documents it lacks.
+# The seed into the running sandbox: the documents (and companies) it lacks.
+merge_seed() {
     "$PY" -c '
 import sys, urllib.request
 with open(sys.argv[2], "rb") as seed:
     request = urllib.request.Request(sys.argv[1] + "/_admin/seed?mode=merge", data=seed.read(),
                                      headers={"Content-Type": "application/json"})
-urllib.request.urlopen(request, timeout=30).close()' "$SANDBOX_URL" "$SEED" \
-        || fail "the sandbox refused the seed $SEED (see $SANDBOX_LOG)."
+urllib.request.urlopen(request, timeout=30).close()' "$SANDBOX_URL" "$SEED"
+}
+
+if [ -n "$SHARED" ]; then
+    say "using the CodaBox sandbox on $SANDBOX_URL: this database's clients join its own"
+    merge_seed || fail "the sandbox on $SANDBOX_URL refused the seed $SEED."
+else
+    if [ -f "$SANDBOX_STATE" ]; then
+        say "starting the CodaBox sandbox on $SANDBOX_URL (state kept in $SANDBOX_STATE)"
+    else
+        say "starting the CodaBox sandbox on $SANDBOX_URL"
+    fi
+    had_state=$([ -f "$SANDBOX_STATE" ] && echo 1 || true)
+    (cd "$ROOT" && exec "$PY" -m sandbox --port "$SANDBOX_PORT" --seed "$SEED" \
+        --state "$SANDBOX_STATE") >"$SANDBOX_LOG" 2>&1 </dev/null &
+    SANDBOX_PID=$!
+    wait_for "$SANDBOX_URL/_admin/state" "$SANDBOX_PID" 30 \
+        || { cat "$SANDBOX_LOG" >&2; fail "the sandbox did not start (log above, in $SANDBOX_LOG)."; }
+    # A kept state loads instead of the seed: merge the seed in for documents it lacks.
+    [ -z "$had_state" ] || merge_seed || fail "the sandbox refused the seed $SEED (see $SANDBOX_LOG)."
 fi
 
 say "starting Odoo on $ODOO_URL"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^$DB\$" --http-interface="$HOST" \
     --http-port="$PORT" --log-level=warn </dev/null &
 ODOO_PID=$!
-wait_for "$ODOO_URL/web/login" "$ODOO_PID" 180 \
-    || fail "Odoo did not answer on $ODOO_URL (see its log above)."
+wait_for "$LOCAL_URL/web/login" "$ODOO_PID" 180 \
+    || fail "Odoo did not answer on $LOCAL_URL (see its log above)."
 
 # What to show, from the seed: the office, its MyCodaBox user and the client companies.
 read -r -d '' INFO < <("$PY" -c '
@@ -162,7 +263,15 @@ print(office["name"], office["users"][0]["login"], office["users"][0]["password"
       sep="\n")' "$SEED") || true
 { read -r OFFICE; read -r LOGIN; read -r PASSWORD; read -r FIRST; read -r SECOND; } <<<"$INFO"
 
-cat <<TXT
+CTRL_C=$([ -n "$SHARED" ] && echo "Ctrl-C stops this Odoo; the sandbox is another demo's." \
+    || echo "Ctrl-C stops Odoo and the sandbox.")
+if [ "$ROLE" = first ]; then
+    if [ -n "$SHARED" ]; then
+        SANDBOX_HINT=" SANDBOX_URL=$SANDBOX_URL"
+    else
+        SANDBOX_HINT=$([ "$SANDBOX_PORT" = 8070 ] || echo " DEMO_SANDBOX_PORT=$SANDBOX_PORT")
+    fi
+    cat <<TXT
 
   CodaBox Connect demo: $ODOO_URL/odoo
     Odoo login:        admin / admin                  (database $DB)
@@ -179,13 +288,47 @@ cat <<TXT
      of statements with their PDF and reconciles the payments that carry an open invoice's
      structured communication: those invoices are paid (one partly); a payment of a wrong
      amount and one with another company's invoice stay open, with a note saying why.
+  4. In $SECOND, the statement of a second account, which has no bank
+     journal, failed: Invoicing > Accounting > CodaBox Documents, the Failed one: Create
+     journal, save it, then Retry import.
 
-  Ctrl-C stops Odoo and the sandbox.
+  A further database of the same office, next to this one: while this demo runs, in
+  another terminal, DEMO_DB=codabox_demo_2${SANDBOX_HINT} make demo; it is connected
+  with the office password of step 1.
+
+  $CTRL_C
 
 TXT
+else
+    cat <<TXT
+
+  CodaBox Connect demo, a further database of the office: $ODOO_URL/odoo
+    Odoo login:        admin / admin                  (database $DB)
+    CodaBox sandbox:   $SANDBOX_URL (another demo's: keep it running)
+
+  1. You are in $FIRST, a client of the accounting office $OFFICE, which
+     allowed Odoo in MyCodaBox from its first database (make demo, step 1).
+     Invoicing > Configuration > Settings > CodaBox > Manage Connection: not "Create
+     connection" (a new office password for every database, and a new consent), but
+     "Connect with the office password": type the office password noted in the first
+     database and Connect.
+  2. Switch to $SECOND: Manage Connection asks for the office password; Connect.
+  3. Invoicing > Dashboard, "Retrieve from CodaBox": this database's statements, and only
+     those: CodaBox delivers each company's to the database that connected it.
+
+  $CTRL_C
+
+TXT
+fi
 
 # Until Ctrl-C, or until one of the servers stops by itself.
 status=0
+if [ -n "$SHARED" ]; then
+    wait "$ODOO_PID" || status=$?
+    ODOO_PID=""
+    say "Odoo stopped (exit $status)"
+    exit "$status"
+fi
 wait -n "$ODOO_PID" "$SANDBOX_PID" || status=$?
 if ! kill -0 "$SANDBOX_PID" 2>/dev/null; then
     say "the sandbox stopped (exit $status; log: $SANDBOX_LOG)"

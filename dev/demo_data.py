@@ -1,23 +1,26 @@
-"""The demo's data: an accounting office, three Belgian client companies, and their CodaBox.
+"""The demo's data: an accounting office, its Belgian client companies, and their CodaBox.
 
 Run by dev/demo.sh with the virtualenv's Python, Odoo used as a library::
 
     python dev/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
         --sandbox-url http://127.0.0.1:8070 --odoo-url http://127.0.0.1:8069 \\
-        --seed-out .odoo/demo-sandbox-seed.json
+        --seed-out .odoo/demo-sandbox-seed.json [--further]
 
-In the database: the main company becomes the accounting office "Fiduciaire Demo"; three
-client companies on the Belgian chart (be_comp) get the office as accounting firm, a bank
-journal with an IBAN, customers with Belgian bank accounts and posted open invoices with a
-Belgian structured communication; the admin user gets every company and the full accounting
-features; the addon's system parameters point at the sandbox.
+In the database: the main company becomes the accounting office "Fiduciaire Demo"; the client
+companies (CLIENTS; FURTHER_CLIENTS with ``--further``, for a further database of the same
+office) on the Belgian chart (be_comp) get the office as accounting firm, a bank journal named
+after its bank (in every installed language) with an IBAN, customers with Belgian bank
+accounts and posted open invoices with a Belgian structured communication; the admin user gets
+every company, the full accounting features and the Invoicing dashboard as home; the addon's
+system parameters point at the sandbox.
 
 Out of the database: the sandbox seed, with the office's MyCodaBox user and, for each client,
 one CODA file (and its PDF) per business day made by the project's generator. They pay some
 of the demo invoices: exactly, partly or with a wrong amount with the invoice's structured
 communication, or with its number in a free communication; one carries the structured
 communication of another client's invoice. They hold globalisations and a bank's free
-message too.
+message too. One client has a second account, without a bank journal in Odoo: the statement
+CodaBox delivers for it fails until the journal is made ("Create journal", then "Retry").
 
 Idempotent and reproducible: records are found by VAT number, code or reference before being
 made, the dates are fixed when the database first gets its demo data, and the randomness is
@@ -44,6 +47,9 @@ from dev.codagen import generate_statements, write_coda  # noqa: E402
 
 PARAM = "l10n_be_codabox_connect."
 DATE_PARAM = "codabox_demo.date"  # the day the demo data was first made: all dates follow it
+# "first" or "further": which clients the database holds, fixed when it first gets its data
+# (dev/demo.sh reads it to know whether the database uses the first demo's sandbox).
+ROLE_PARAM = "codabox_demo.database"
 SOFTWARE_ID = "d3e0c0da-b0c5-4a1d-9e2f-0de40c0dab0c"
 STATEMENT_DAYS = 5
 
@@ -90,6 +96,9 @@ OFFICE = {
 # communication: never matched, left open). "foreign": the statement day whose CODA file
 # has a payment with the structured communication of another client's invoice (client code,
 # invoice number from 1): left open, since it is not an invoice of this company.
+# "account_without_journal": a second account of the client (bank account, opening balance,
+# statement day, amount moved to it from the first account) that has no bank journal in Odoo:
+# CodaBox delivers its statement, which fails until the journal is made.
 CLIENTS = [
     {
         "code": "PEETERS",
@@ -136,6 +145,7 @@ CLIENTS = [
         ],
         # A customer of the bakery pays it with the garage's bank details.
         "foreign": [(3, "PEETERS", 4)],
+        "account_without_journal": ("068-3315072", "25000.00", 3, "5000.00"),
     },
     {
         "code": "LAMBERT",
@@ -165,6 +175,61 @@ CLIENTS = [
         "foreign": [],
     },
 ]
+
+# A further Odoo database of the same office (DEMO_DB=codabox_demo_2 make demo, next to the
+# first one): other clients, known to the same CodaBox.
+FURTHER_CLIENTS = [
+    {
+        "code": "DUBOIS",
+        "name": "Brasserie Dubois SRL",
+        "vat": belgian_vat("6208815"),
+        "street": "Rue Saint-Gilles 58",
+        "zip": "4000",
+        "city": "Liège",
+        "bank": "068-2105537",
+        "opening_balance": "12480.90",
+        "customers": [
+            ("Restaurant Le Thier SRL", "4518823", "001-5520318", "Rue du Thier 14, 4000 Liège"),
+            ("Hôtel de la Couronne SA", "7730154", "734-2209816", "Place Verte 15, 4800 Verviers"),
+            ("Comité des Fêtes de Spa ASBL", "8402267", "363-6612408", "Rue Royale 41, 4900 Spa"),
+        ],
+        "invoices": [
+            (0, "Bières en fût, livraison mensuelle", 12, "86.00", 2, "ogm"),
+            (1, "Bières en bouteilles (casiers de 24)", 40, "31.20", 4, "partial"),
+            (2, "Fête de la bière, location du bar", 1, "950.00", 3, "free"),
+            (0, "Verres gravés", 120, "3.90", None, None),
+        ],
+        "foreign": [],
+    },
+    {
+        "code": "WOUTERS",
+        "name": "Schrijnwerkerij Wouters BV",
+        "vat": belgian_vat("7815530"),
+        "street": "Kempischesteenweg 311",
+        "zip": "3500",
+        "city": "Hasselt",
+        "bank": "751-2044318",
+        "opening_balance": "27310.45",
+        "customers": [
+            ("Bouwgroep Vanhoof NV", "4630925", "068-4417720", "Industrieweg 8, 3550 Zolder"),
+            ("Kinderopvang Speelboom", "8850031", "523-7782104", "Schoolstraat 5, 3500 Hasselt"),
+            ("Architect Stevens BV", "5129846", "734-3390172", "Grote Markt 9, 3500 Hasselt"),
+        ],
+        "invoices": [
+            (0, "Maatwerk trap, werf Zolder", 1, "4860.00", 1, "ogm"),
+            (1, "Kasten speelruimte", 1, "2375.00", 3, "ogm"),
+            (2, "Plaatsing binnendeuren", 6, "315.00", 5, "wrong"),
+            (0, "Onderhoud ramen", 1, "420.00", None, None),
+        ],
+        "foreign": [],
+    },
+]
+
+
+def clients_of(role):
+    """The client companies of a "first" or a "further" demo database."""
+    return FURTHER_CLIENTS if role == "further" else CLIENTS
+
 
 # Account numbers of the statements' other counterparties (suppliers, staff, landlord...)
 SUPPLIERS = [
@@ -214,10 +279,12 @@ def _paid_amount(total, how):
 class DemoData:
     """Makes (or finds) the demo records; ``run`` returns the sandbox seed."""
 
-    def __init__(self, env, sandbox_url, odoo_url):
+    def __init__(self, env, sandbox_url, odoo_url, role="first", software_id=SOFTWARE_ID):
         self.env = env
         self.sandbox_url = sandbox_url.rstrip("/")
         self.odoo_url = odoo_url.rstrip("/")
+        self.role = role
+        self.software_id = software_id
         self.be = env.ref("base.be")
         self.eur = env.ref("base.EUR")
 
@@ -268,11 +335,26 @@ class DemoData:
 
     # --- the records --------------------------------------------------------------------
 
+    def _check_role(self):
+        """A database keeps the clients it was made with: the other set would add the other
+        database's companies, which CodaBox knows already, connected from there."""
+        params = self.env["ir.config_parameter"].sudo()
+        role = params.get_param(ROLE_PARAM)
+        if not role:
+            params.set_param(ROLE_PARAM, self.role)
+        elif role != self.role:
+            raise SystemExit(
+                f"demo data: database {self.env.cr.dbname} is a {role} database of the office, "
+                f"not a {self.role} one"
+            )
+
     def run(self):
+        self._check_role()
         self.today = self._demo_date()
         self.days = self._business_days_before(self.today, STATEMENT_DAYS)
         office = self._office()
-        self.clients = [dict(client) for client in CLIENTS]  # with their records, below
+        # Copies, to which _client adds their records.
+        self.clients = [dict(client) for client in clients_of(self.role)]
         companies = [self._client(office, client) for client in self.clients]
         admin = self.env.ref("base.user_admin")
         missing = (office | self.env["res.company"].union(*companies)) - admin.company_ids
@@ -285,6 +367,10 @@ class DemoData:
         full_accounting = self.env.ref("account.group_account_user")
         if full_accounting not in admin.groups_id:
             admin.groups_id = [(4, full_accounting.id)]
+        # Signing in lands on the Invoicing dashboard (bank journals, "Retrieve from CodaBox"),
+        # not on Discuss, the first app of the menu.
+        dashboard = self.env.ref("account.open_account_journal_dashboard_kanban")
+        self._ensure(admin, {"action_id": dashboard.id})
         # The demo talks to the sandbox only: no weekly call home to Odoo's servers.
         update_notification = self.env.ref(
             "mail.ir_cron_module_update_notification", raise_if_not_found=False
@@ -293,7 +379,7 @@ class DemoData:
             update_notification.active = False
         self._param(PARAM + "api_url", self.sandbox_url)
         self._param(PARAM + "mycodabox_url", self.sandbox_url)
-        self._param(PARAM + "software_id", SOFTWARE_ID)
+        self._param(PARAM + "software_id", self.software_id)
         self._param("web.base.url", self.odoo_url)
         return self._seed(companies)
 
@@ -368,7 +454,18 @@ class DemoData:
             )
         if not journal.bank_account_id:
             journal.set_bank_account(iban, bank.id)
-        return self._ensure(journal, {"name": bank.name})
+        # The journal is the chart's "Bank" one: its translations (Bank, Banque) are loaded
+        # with the chart and with each language installed later, and outlive a write in
+        # English. So the bank's name goes in every installed language; a language added
+        # afterwards gets it at the next run.
+        names = {
+            code: bank.name
+            for code, _name in self.env["res.lang"].get_installed()
+            if journal.with_context(lang=code).name != bank.name
+        }
+        if names:
+            journal.update_field_translations("name", names)
+        return journal
 
     def _customer(self, company, client, index):
         name, vat_digits, account, address = client["customers"][index]
@@ -444,7 +541,7 @@ class DemoData:
 
     def _seed(self, companies):
         return {
-            "software_id": SOFTWARE_ID,
+            "software_id": self.software_id,
             "offices": [
                 {
                     "vat": OFFICE["vat"],
@@ -458,12 +555,22 @@ class DemoData:
                     "name": client["name"],
                     "client_code": client["code"],
                     "office_vat": OFFICE["vat"],
-                    "ibans": [client["iban"]],
-                    "documents": self._documents(client),
+                    "ibans": [client["iban"], *self._other_account(client)[:1]],
+                    "documents": self._documents(client) + self._other_account_documents(client),
                 }
                 for client in self.clients
             ],
         }
+
+    @staticmethod
+    def _other_account(client):
+        """(IBAN, bank code, opening balance, statement day, amount moved to it) of the
+        client's account without a bank journal, or ()."""
+        spec = client.get("account_without_journal")
+        if not spec:
+            return ()
+        account, opening_balance, day, amount = spec
+        return (belgian_iban(account), account[:3], Decimal(opening_balance), day, _cents(amount))
 
     def _payments(self, client):
         """The movements paying the demo invoices, by statement day."""
@@ -496,6 +603,36 @@ class DemoData:
             payments.setdefault(day - 1, []).append(values)
         return payments
 
+    def _transfers(self, client):
+        """The movements between the client's two accounts, by account and statement day."""
+        other = self._other_account(client)
+        if not other:
+            return {}
+        other_iban, other_bank, _balance, day, amount = other
+        values = {
+            "counterparty_name": client["name"],
+            "communication": "Mise en réserve / Reserve",
+            "date": self.days[day - 1],
+        }
+        return {
+            client["iban"]: {
+                day - 1: {
+                    **values,
+                    "amount": str(-amount),
+                    "counterparty_account": other_iban,
+                    "counterparty_bic": BANKS[other_bank][0],
+                }
+            },
+            other_iban: {
+                day - 1: {
+                    **values,
+                    "amount": str(amount),
+                    "counterparty_account": client["iban"],
+                    "counterparty_bic": BANKS[client["bank"][:3]][0],
+                }
+            },
+        }
+
     def _documents(self, client):
         rng = random.Random(f"codabox-demo/{client['code']}")
         counterparties = [
@@ -513,18 +650,13 @@ class DemoData:
             ]
         ]
         payments = self._payments(client)
+        transfers = self._transfers(client).get(client["iban"], {})
         balance = Decimal(client["opening_balance"])
-        iban = client["iban"]
         documents = []
         for index, day in enumerate(self.days):
-            # Statements are numbered from the first of the year, one per business day.
-            number = sum(
-                1
-                for offset in range(day.timetuple().tm_yday)
-                if (date(day.year, 1, 1) + timedelta(days=offset)).weekday() < 5
-            )
+            extra = payments.get(index, []) + ([transfers[index]] if index in transfers else [])
             statements = generate_statements(
-                iban=iban,
+                iban=client["iban"],
                 holder_name=client["name"],
                 start_date=day,
                 movements_per_statement=rng.randint(5, 9),
@@ -532,8 +664,8 @@ class DemoData:
                 globalisation_ratio=0.15,
                 structured_ratio=0.5,
                 counterparties=counterparties,
-                extra_movements=payments.get(index, []),
-                first_coda_sequence=number,
+                extra_movements=extra,
+                first_coda_sequence=self._statement_number(day),
                 old_balance=balance,
             )
             if index in (1, 3):  # the bank's free message (record 4)
@@ -542,32 +674,62 @@ class DemoData:
                 statement.free_communications.append(
                     FreeCommunication(sequence, rng.choice(BANK_MESSAGES))
                 )
-            for statement in statements:  # the client's enterprise number, not a random one
-                statement.company_number = client["vat"][2:]
-            cod = write_coda(statements)
-            statements = parse(cod)  # what the file says, line numbers included
-            statement = statements[-1]
-            balance = statement.new_balance
-            documents.append(
-                {
-                    "feed_index": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codabox-demo:{iban}:{day}")),
-                    "document_model": "coda",
-                    "metadata": {
-                        "iban": iban,
-                        "currency": statement.currency,
-                        "new_balance_date": day.isoformat(),
-                        "first_statement_number": statements[0].paper_sequence,
-                        "last_statement_number": statement.paper_sequence,
-                        "movement_count": sum(len(st.movements) for st in statements),
-                        "bank_id": statement.bic,
-                    },
-                    "cod": base64.b64encode(cod).decode(),
-                    "pdf": base64.b64encode(
-                        statement_pdf(statements, BANKS[client["bank"][:3]][1])
-                    ).decode(),
-                }
-            )
+            document, balance = self._document(client, client["bank"][:3], statements)
+            documents.append(document)
         return documents
+
+    def _other_account_documents(self, client):
+        """The statement of the account without a bank journal: the day money moved to it."""
+        other = self._other_account(client)
+        if not other:
+            return []
+        iban, bank_code, balance, day, _amount = other
+        statements = generate_statements(
+            iban=iban,
+            holder_name=client["name"],
+            start_date=self.days[day - 1],
+            movements_per_statement=0,
+            extra_movements=[self._transfers(client)[iban][day - 1]],
+            first_coda_sequence=self._statement_number(self.days[day - 1]),
+            old_balance=balance,
+        )
+        return [self._document(client, bank_code, statements)[0]]
+
+    @staticmethod
+    def _statement_number(day):
+        """Statements are numbered from the first of the year, one per business day."""
+        return sum(
+            1
+            for offset in range(day.timetuple().tm_yday)
+            if (date(day.year, 1, 1) + timedelta(days=offset)).weekday() < 5
+        )
+
+    @staticmethod
+    def _document(client, bank_code, statements):
+        """The sandbox document of one day's CODA file (and its PDF), and its new balance."""
+        for statement in statements:  # the client's enterprise number, not a random one
+            statement.company_number = client["vat"][2:]
+        cod = write_coda(statements)
+        statements = parse(cod)  # what the file says, line numbers included
+        statement = statements[-1]
+        iban = statement.iban
+        day = statement.new_balance_date
+        document = {
+            "feed_index": str(uuid.uuid5(uuid.NAMESPACE_URL, f"codabox-demo:{iban}:{day}")),
+            "document_model": "coda",
+            "metadata": {
+                "iban": iban,
+                "currency": statement.currency,
+                "new_balance_date": day.isoformat(),
+                "first_statement_number": statements[0].paper_sequence,
+                "last_statement_number": statement.paper_sequence,
+                "movement_count": sum(len(st.movements) for st in statements),
+                "bank_id": statement.bic,
+            },
+            "cod": base64.b64encode(cod).decode(),
+            "pdf": base64.b64encode(statement_pdf(statements, BANKS[bank_code][1])).decode(),
+        }
+        return document, statement.new_balance
 
 
 # --- the statement PDF ------------------------------------------------------------------
@@ -698,6 +860,14 @@ def main(argv=None):
     parser.add_argument("--sandbox-url", default="http://127.0.0.1:8070")
     parser.add_argument("--odoo-url", default="http://127.0.0.1:8069")
     parser.add_argument("--seed-out", required=True, help="where to write the sandbox seed")
+    parser.add_argument(
+        "--further",
+        action="store_true",
+        help="a further database of the office, next to the first one: its own client companies",
+    )
+    parser.add_argument(
+        "--software-id", default=SOFTWARE_ID, help="the sandbox's (when it runs already)"
+    )
     args = parser.parse_args(argv)
 
     import odoo
@@ -710,7 +880,8 @@ def main(argv=None):
     registry = Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        seed = DemoData(env, args.sandbox_url, args.odoo_url).run()
+        role = "further" if args.further else "first"
+        seed = DemoData(env, args.sandbox_url, args.odoo_url, role, args.software_id).run()
         invoices = env["account.move"].search_count(
             [("ref", "=like", "DEMO-%"), ("move_type", "=", "out_invoice")]
         )
