@@ -1,0 +1,486 @@
+"""The HTTP checks of dev/check_demo.sh, made against running demos as a user's browser would.
+
+``first``: the first demo database and its sandbox. Logs in, finds the CodaBox settings and
+the demo data, asks the sandbox for its companies and their documents, goes through the
+connection flow (MyCodaBox's consent for the first client company, the office password for
+the second), retrieves their statements, and makes the journal a failed document lacks, then
+retries it. Writes the office password to PASSWORD_FILE for the next step.
+
+``further``: a further database of the same office, made while the first demo runs. Checks
+that it uses the first demo's sandbox with clients of its own, connects its first client
+company with the office password from PASSWORD_FILE ("Connect with the office password", no
+new consent) and retrieves: only that company's statements come.
+
+One line per check; the exit status is the number of failed checks (at most 100)::
+
+    python dev/check_demo.py first|further ODOO_URL SANDBOX_URL DB SEED_FILE PASSWORD_FILE
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from dev.demo_data import (  # noqa: E402
+    BANKS,
+    belgian_iban,
+    clients_of,
+    expected_payment_state,
+)
+from sandbox.testing import RunningSandbox  # noqa: E402  (the project's MyCodaBox walker)
+
+OGM = re.compile(r"\+{3}\d{3}/\d{4}/\d{5}\+{3}")
+
+
+class Checks:
+    """An Odoo session over JSON-RPC, what the checks learnt, and how many failed."""
+
+    def __init__(self, odoo_url, sandbox_url, db):
+        self.odoo_url = odoo_url
+        self.sandbox_url = sandbox_url
+        self.db = db
+        self.session = requests.Session()
+        self.failures = 0
+        self.state = {}
+
+    def report(self, passed, text):
+        print(f"check-demo: {'ok   ' if passed else 'FAIL '} {text}", flush=True)
+        self.failures += not passed
+        return passed
+
+    def check(self, text):
+        """Runs the decorated check at once; an exception is a failure with its message."""
+
+        def run(function):
+            try:
+                self.report(function() is not False, text)
+            except Exception as error:
+                self.report(False, f"{text}: {type(error).__name__}: {error}")
+
+        return run
+
+    def rpc(self, path, params):
+        answer = self.session.post(
+            self.odoo_url + path,
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+            timeout=300,
+        ).json()
+        if "error" in answer:
+            data = answer["error"].get("data") or {}
+            raise RuntimeError(data.get("message") or answer["error"].get("message"))
+        return answer["result"]
+
+    def call(self, model, method, *args, company=None, context=None, **kwargs):
+        """``company``: the one to act in, or a list of them (the company switcher's)."""
+        context = dict(context or {})
+        if company:
+            context["allowed_company_ids"] = company if isinstance(company, list) else [company]
+        if context:
+            kwargs["context"] = context
+        params = {"model": model, "method": method, "args": list(args), "kwargs": kwargs}
+        return self.rpc("/web/dataset/call_kw", params)
+
+    def sandbox(self):
+        return requests.get(f"{self.sandbox_url}/_admin/state", timeout=30).json()
+
+    # --- shared by both databases ---------------------------------------------------------
+
+    def login(self):
+        result = self.rpc(
+            "/web/session/authenticate", {"db": self.db, "login": "admin", "password": "admin"}
+        )
+        assert result.get("uid"), result
+        self.state["home_action_id"] = result.get("home_action_id")
+
+    def home_is_dashboard(self):
+        action = self.state["home_action_id"]
+        assert action, "no home action: the web client opens Discuss"
+        (values,) = self.call("ir.actions.act_window", "read", [action], ["xml_id"])
+        assert values["xml_id"] == "account.open_account_journal_dashboard_kanban", values
+
+    def params_point_at(self, sandbox):
+        def get(key):
+            return self.call("ir.config_parameter", "get_param", f"l10n_be_codabox_connect.{key}")
+
+        assert get("api_url") == self.sandbox_url and get("mycodabox_url") == self.sandbox_url
+        assert get("software_id") == sandbox["software_id"], "software ids differ"
+
+    def clients(self, specs):
+        """The database's client companies (sorted by id), as the demo data made them: the
+        office's clients, a bank journal with the IBAN, named after its bank in nl and fr."""
+        fields = ["name", "vat", "partner_id", "account_representative_id"]
+        companies = self.call("res.company", "search_read", [], fields=fields)
+        office = next(c for c in companies if c["name"] == "Fiduciaire Demo")
+        clients = sorted(
+            (c for c in companies if c["account_representative_id"]), key=lambda c: c["id"]
+        )
+        assert sorted(c["name"] for c in clients) == sorted(s["name"] for s in specs), clients
+        for client in clients:
+            assert client["account_representative_id"][0] == office["partner_id"][0], client
+            assert re.fullmatch(r"BE[01]\d{9}", client["vat"]), client
+            spec = next(s for s in specs if s["name"] == client["name"])
+            domain = [("company_id", "=", client["id"]), ("type", "=", "bank")]
+            domain.append(("bank_acc_number", "=", belgian_iban(spec["bank"])))
+            bank = BANKS[spec["bank"][:3]][1]
+            for lang in ("nl_BE", "fr_BE"):
+                journals = self.call(
+                    "account.journal",
+                    "search_read",
+                    domain,
+                    fields=["name"],
+                    company=client["id"],
+                    context={"lang": lang},
+                )
+                assert [journal["name"] for journal in journals] == [bank], (lang, journals)
+        return clients
+
+    def manage_connection(self, company):
+        settings = self.call("res.config.settings", "create", {}, company=company)
+        manage = "action_codabox_manage_connection"
+        return self.call("res.config.settings", manage, [settings], company=company)["res_id"]
+
+    def wizard(self, wizard, company, fields):
+        (values,) = self.call(
+            "codabox.connection.wizard", "read", [wizard], fields, company=company
+        )
+        return values
+
+    def connect_with_password(self, wizard, company, password):
+        Wizard = "codabox.connection.wizard"
+        self.call(Wizard, "write", [wizard], {"office_password": password}, company=company)
+        self.call(Wizard, "action_connect", [wizard], company=company)
+        values = self.wizard(wizard, company, ["error_message"])
+        assert not values["error_message"], values
+        settings = self.call("res.config.settings", "create", {}, company=company)
+        fields = ["codabox_connection_state"]
+        (values,) = self.call("res.config.settings", "read", [settings], fields, company=company)
+        assert values["codabox_connection_state"], values
+
+    def retrieve(self, company):
+        """The dashboard's "Retrieve from CodaBox" on the company's bank journal; returns its
+        statements, checked: each with its CODA file and PDF, balances chained."""
+        domain = [("company_id", "=", company), ("type", "=", "bank")]
+        journals = self.call(
+            "account.journal", "search", [*domain, ("bank_account_id", "!=", False)]
+        )
+        assert len(journals) == 1, journals
+        self.call("account.journal", "action_codabox_retrieve", journals, company=company)
+        statements = self.call(
+            "account.bank.statement",
+            "search_read",
+            [("company_id", "=", company)],
+            fields=["attachment_ids", "line_ids", "is_valid", "is_complete", "journal_id"],
+            company=company,
+        )
+        assert len(statements) >= 3, statements
+        assert all(len(s["attachment_ids"]) == 2 for s in statements), "no CODA or PDF"
+        assert all(s["is_valid"] and s["is_complete"] for s in statements), "balances do not chain"
+        return statements
+
+    def check_reconciled(self, client, spec, checked):
+        """The company's demo invoices are paid as its statements pay them (demo_data.py)."""
+        invoices = self.call(
+            "account.move",
+            "search_read",
+            [("company_id", "=", client["id"]), ("ref", "=like", "DEMO-%")],
+            fields=["ref", "name", "payment_state"],
+            company=client["id"],
+        )
+        assert invoices, client
+        for invoice in invoices:
+            number = int(invoice["ref"].rsplit("-", 1)[1])
+            how = spec["invoices"][number - 1][5]
+            expected = expected_payment_state(how)
+            assert invoice["payment_state"] == expected, (invoice, how, expected)
+            checked[expected] += 1
+        lines = self.call(
+            "account.bank.statement.line",
+            "search_read",
+            [("company_id", "=", client["id"]), ("codabox_reconcile_note", "!=", False)],
+            fields=["is_reconciled", "codabox_reconcile_note"],
+            company=client["id"],
+        )
+        open_notes = [line["codabox_reconcile_note"] for line in lines if not line["is_reconciled"]]
+        if spec.get("foreign"):
+            assert any("No open invoice" in note for note in open_notes), open_notes
+        if any(invoice[5] == "wrong" for invoice in spec["invoices"]):
+            assert any("more than what is left to pay" in note for note in open_notes), open_notes
+
+
+def first(checks, seed_file, password_file):
+    call, state, check = checks.call, checks.state, checks.check
+    specs = clients_of("first")
+
+    @check("log in over HTTP as admin/admin (/web/session/authenticate)")
+    def _login():
+        checks.login()
+
+    @check("the admin lands on the Invoicing dashboard (home action), not on Discuss")
+    def _home():
+        checks.home_is_dashboard()
+
+    @check("res.config.settings has the CodaBox connection fields (codabox_connection_state, ...)")
+    def _fields():
+        fields = call("res.config.settings", "fields_get", attributes=["type"])
+        missing = {
+            "codabox_connection_state",
+            "codabox_consent_status",
+            "account_representative_id",
+        }
+        missing -= set(fields)
+        assert not missing, f"missing {sorted(missing)}"
+
+    @check('the settings form shows the CodaBox block with "Manage Connection"')
+    def _form():
+        views = call("res.config.settings", "get_views", [[False, "form"]])
+        arch = views["views"]["form"]["arch"]
+        assert "Manage Connection" in arch and "action_codabox_manage_connection" in arch
+
+    @check("the addon points at the sandbox (api_url, mycodabox_url, software_id)")
+    def _params():
+        state["sandbox"] = checks.sandbox()
+        checks.params_point_at(state["sandbox"])
+
+    @check(
+        "demo data: the office and three Belgian client companies with a bank journal (IBAN), "
+        "named after its bank in nl and fr"
+    )
+    def _companies():
+        state["clients"] = checks.clients(specs)
+
+    @check("demo data: open customer invoices with Belgian structured communications")
+    def _invoices():
+        invoices = call(
+            "account.move",
+            "search_read",
+            [("move_type", "=", "out_invoice"), ("state", "=", "posted")],
+            fields=["company_id", "payment_reference", "payment_state", "amount_residual"],
+        )
+        structured = [i for i in invoices if OGM.fullmatch(i["payment_reference"] or "")]
+        assert len(structured) >= 6, invoices
+        assert {i["company_id"][0] for i in structured} == {c["id"] for c in state["clients"]}
+        state["references"] = {i["payment_reference"] for i in structured}
+
+    @check(
+        "the sandbox (GET /_admin/state) lists the office and the three companies with documents"
+    )
+    def _sandbox():
+        sandbox = state["sandbox"]
+        (office,) = sandbox["offices"]
+        assert office["users"], office
+        companies = {c["vat"]: c for c in sandbox["companies"]}
+        for client in state["clients"]:
+            company = companies[client["vat"].replace(" ", "")]
+            assert company["office_vat"] == office["vat"], company
+            assert len(company["documents"]) >= 3, company
+        with open(seed_file, encoding="utf-8") as file:
+            (user,) = json.load(file)["offices"][0]["users"]
+        assert user["login"] in office["users"], (user, office)
+        state["user"] = user
+
+    @check("connection flow: the first client company connects through MyCodaBox's consent")
+    def _consent():
+        first = state["clients"][0]["id"]
+        wizard = checks.manage_connection(first)
+        assert checks.wizard(wizard, first, ["step"])["step"] == "start"
+        call("codabox.connection.wizard", "action_create_connection", [wizard], company=first)
+        values = checks.wizard(wizard, first, ["step", "new_password"])
+        assert values["step"] == "create" and values["new_password"], values
+        call(
+            "codabox.connection.wizard", "write", [wizard], {"password_saved": True}, company=first
+        )
+        action = call(
+            "codabox.connection.wizard", "action_go_to_mycodabox", [wizard], company=first
+        )
+        url = action["url"]
+        assert url.startswith(checks.sandbox_url), url
+        user, password = state["user"], values["new_password"]
+        back = RunningSandbox({}).authorize_in_browser(
+            url, user["login"], user["password"], password
+        )
+        assert back.startswith(checks.odoo_url) and "code=" in back, back
+        page = checks.session.get(back, timeout=120)
+        assert page.status_code == 200 and "is connected" in page.text, page.text[:500]
+        state["office_password"] = password
+        # For the further database, as the user noted it.
+        descriptor = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(password)
+
+    @check("connection flow: the second client company connects with the office password")
+    def _office_password():
+        second = state["clients"][1]["id"]
+        wizard = checks.manage_connection(second)
+        values = checks.wizard(wizard, second, ["step"])
+        assert values["step"] == "connect", values
+        checks.connect_with_password(wizard, second, state["office_password"])
+
+    @check('"Retrieve from CodaBox": statements with their PDF and the invoices\' communications')
+    def _retrieve():
+        payment_refs = set()
+        for client in state["clients"][:2]:
+            company = client["id"]
+            checks.retrieve(company)
+            lines = call(
+                "account.bank.statement.line",
+                "search_read",
+                [("company_id", "=", company)],
+                fields=["payment_ref"],
+                company=company,
+            )
+            payment_refs |= {line["payment_ref"] or "" for line in lines}
+        assert any(
+            reference in payment_ref
+            for reference in state["references"]
+            for payment_ref in payment_refs
+        ), "no line has a demo invoice's communication"
+
+    @check("the retrieval reconciled the statements with the invoices they pay, the others open")
+    def _reconciled():
+        clients = {client["name"]: client for client in specs}
+        checked = {"paid": 0, "partial": 0, "not_paid": 0}
+        for client in state["clients"][:2]:
+            checks.check_reconciled(client, clients[client["name"]], checked)
+        assert all(checked.values()), checked
+        print(
+            f"check-demo:       {checked['paid']} invoices paid, {checked['partial']} partly "
+            f"paid, {checked['not_paid']} open",
+            flush=True,
+        )
+
+    @check(
+        'one failed document, an account without a journal: "Create journal", then '
+        '"Retry import" imports it'
+    )
+    def _failed_document():
+        spec = next(spec for spec in specs if spec.get("account_without_journal"))
+        company = next(c for c in state["clients"] if c["name"] == spec["name"])["id"]
+        iban = belgian_iban(spec["account_without_journal"][0])
+        Document = "codabox.document"
+        documents = call(
+            Document,
+            "search_read",
+            [("state", "=", "failed")],
+            fields=["company_id", "account_number", "missing_journal"],
+            company=[client["id"] for client in state["clients"]],
+        )
+        assert [
+            (d["company_id"][0], d["account_number"], d["missing_journal"]) for d in documents
+        ] == [(company, iban, True)], documents
+        document = documents[0]["id"]
+        action = call(Document, "action_create_journal", [document], company=company)
+        # The form opens with the action's defaults, and Save sends them.
+        context = action["context"]
+        defaults = [key.removeprefix("default_") for key in context if key.startswith("default_")]
+        values = call("account.journal", "default_get", defaults, context=context)
+        journal = call("account.journal", "create", values, company=company, context=context)
+        call(Document, "action_retry", [document], company=company)
+        (values,) = call(Document, "read", [document], ["state", "statement_ids"], company=company)
+        assert values["state"] == "imported" and values["statement_ids"], values
+        statements = call(
+            "account.bank.statement",
+            "search_read",
+            [("journal_id", "=", journal)],
+            fields=["attachment_ids"],
+            company=company,
+        )
+        assert [len(s["attachment_ids"]) for s in statements] == [2], statements
+
+
+def further(checks, seed_file, password_file):
+    call, state, check = checks.call, checks.state, checks.check
+    specs = clients_of("further")
+    with open(seed_file, encoding="utf-8") as file:
+        seed = json.load(file)
+    own = {company["vat"] for company in seed["companies"]}
+
+    @check("further database: log in, land on the Invoicing dashboard")
+    def _login():
+        checks.login()
+        checks.home_is_dashboard()
+
+    @check("further database: it uses the first demo's sandbox, which now has its clients too")
+    def _sandbox():
+        sandbox = state["sandbox"] = checks.sandbox()
+        checks.params_point_at(sandbox)
+        (office,) = sandbox["offices"]
+        assert office["has_password"] and office["consent"]["status"] == "allowed", office
+        vats = {company["vat"] for company in sandbox["companies"]}
+        assert own <= vats and vats - own, "not the first demo's companies and its own"
+        for company in sandbox["companies"]:
+            if company["vat"] in own:
+                assert not company["connected"] and company["office_vat"] == office["vat"]
+
+    @check(
+        "further database: its own client companies, each with a bank journal named after its bank"
+    )
+    def _companies():
+        state["clients"] = checks.clients(specs)
+        assert {client["vat"] for client in state["clients"]} == own
+
+    @check('further database: "Connect with the office password" of the first database connects')
+    def _connect():
+        company = state["clients"][0]["id"]
+        wizard = checks.manage_connection(company)
+        values = checks.wizard(wizard, company, ["step", "office_known"])
+        assert values == {"id": wizard, "step": "start", "office_known": False}, values
+        action = call(
+            "codabox.connection.wizard", "action_use_office_password", [wizard], company=company
+        )
+        assert action["res_id"] == wizard, action
+        assert checks.wizard(wizard, company, ["step"])["step"] == "connect"
+        with open(password_file, encoding="utf-8") as file:
+            checks.connect_with_password(wizard, company, file.read())
+        (office,) = checks.sandbox()["offices"]
+        assert office["consent"] == state["sandbox"]["offices"][0]["consent"], "a new consent"
+        settings = call("res.config.settings", "create", {}, company=company)
+        fields = ["codabox_consent_status"]
+        (values,) = call("res.config.settings", "read", [settings], fields, company=company)
+        assert values["codabox_consent_status"] == "allowed", values
+
+    @check("further database: the retrieval brings its own company's statements, and only those")
+    def _retrieve():
+        client = state["clients"][0]
+        statements = checks.retrieve(client["id"])
+        sandbox = {company["vat"]: company for company in checks.sandbox()["companies"]}
+        documents = sandbox[client["vat"]]["documents"]
+        assert len(statements) == len(documents), (statements, documents)
+        assert all(document["acknowledged"] for document in documents), documents
+        for vat, company in sandbox.items():
+            if vat in own and vat != client["vat"]:
+                assert not any(d["acknowledged"] for d in company["documents"]), company
+        everywhere = call(
+            "account.bank.statement",
+            "search_read",
+            [],
+            fields=["company_id"],
+            company=[client["id"] for client in state["clients"]],
+        )
+        assert {s["company_id"][0] for s in everywhere} == {client["id"]}, everywhere
+        checked = {"paid": 0, "partial": 0, "not_paid": 0}
+        checks.check_reconciled(
+            client, next(s for s in specs if s["name"] == client["name"]), checked
+        )
+        assert checked["paid"], checked
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("database", choices=["first", "further"])
+    for name in ("odoo_url", "sandbox_url", "db", "seed_file", "password_file"):
+        parser.add_argument(name)
+    args = parser.parse_args(argv)
+    checks = Checks(args.odoo_url, args.sandbox_url, args.db)
+    phase = first if args.database == "first" else further
+    phase(checks, args.seed_file, args.password_file)
+    return min(checks.failures, 100)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
