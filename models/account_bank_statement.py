@@ -471,18 +471,40 @@ class AccountBankStatement(models.Model):
     def _coda_create_statements(self, vals_list):
         """Create the statements with their lines and posted entries, Odoo's per-entry work
         done once for the whole batch through Odoo's own APIs: the entries named together
-        (``account.move._codabox_batch_to_name``) and checked balanced together
-        (``_check_balanced``, one query for all instead of two per entry; the check is
-        Odoo's, only its timing changes).
+        (``account.move._codabox_batch_to_name``), checked balanced together
+        (``account.move._check_balanced``, one query for all instead of two per entry; the
+        check is Odoo's, only its timing changes), and Odoo's analytic distribution models
+        searched for once (:meth:`_coda_distribution_models_apply`) instead of twice per
+        line.
 
         Override to create them otherwise, e.g. entry by entry in a module that needs
         each one's own events."""
-        batch = self.with_context(check_move_validity=False, codabox_batch_sequence=True)
+        journal_ids = {
+            command[2]["journal_id"] for vals in vals_list for command in vals["line_ids"]
+        }
+        companies = self.env["account.journal"].browse(journal_ids).company_id
+        batch = self.with_context(
+            codabox_batch_balance=True,
+            codabox_batch_sequence=True,
+            codabox_no_distribution_model=not self._coda_distribution_models_apply(companies),
+        )
         statements = batch.create(vals_list).with_env(self.env)
         moves = statements.line_ids.move_id
         with moves._check_balanced({"records": moves}):
             pass
         return statements
+
+    @api.model
+    def _coda_distribution_models_apply(self, companies):
+        """Whether an analytic distribution model could give the journal items of these
+        companies a distribution (one of theirs or one of no company, whatever the user may
+        read): when none can, the import leaves Odoo's search for them out
+        (``account.move.line._compute_analytic_distribution``).
+
+        Override to return True to keep Odoo's search per journal item in any case, e.g. for
+        a module that gives distributions otherwise than by these models."""
+        Model = self.env["account.analytic.distribution.model"].sudo()
+        return bool(Model.search_count([("company_id", "in", [*companies.ids, False])], limit=1))
 
     @api.model
     def _coda_statement_vals_list(self, to_import, filename, attachments):

@@ -1,4 +1,5 @@
 from collections import defaultdict
+from contextlib import contextmanager
 from decimal import Decimal
 
 from psycopg2 import errors as pgerrors
@@ -19,6 +20,25 @@ MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    # -- the balance check of a CODA import, run once for the whole batch ----------------------
+
+    @contextmanager
+    def _check_balanced(self, container):
+        """Odoo's check that the entries are balanced, left out while an import creates its
+        entries (context key ``codabox_batch_balance``): the import then runs it once for all
+        of them (``account.bank.statement._coda_create_statements``).
+
+        Odoo's own way to leave it out, ``check_move_validity=False`` in the context, is not
+        used: Odoo's ``_disable_recursion`` takes that key out of every environment made
+        while an entry is written, so that each statement line's entry leaves environments
+        behind that every later one goes through (CPU time per line growing with the
+        statement's size, twice that of the import without the batch)."""
+        if self.env.context.get("codabox_batch_balance"):
+            yield
+            return
+        with super()._check_balanced(container):
+            yield
 
     # -- entry names of a CODA import, given for the whole batch -------------------------------
     # Odoo names each new entry on its own (_set_next_sequence): two searches for the
@@ -59,18 +79,20 @@ class AccountMove(models.Model):
         )
 
     def _codabox_leave_drafts_unnamed(self):
-        """New draft entries that Odoo would leave without a name (``/``) because their
-        journal already has a name in their period: one search per journal and day instead of
-        one per entry. The others (the first of a period) are left to Odoo.
+        """New draft entries of the import, left without a name (``/``) until they are
+        posted, a moment later in the same transaction, where they are named as a batch
+        (:meth:`_codabox_name_batch`).
+
+        Odoo would name the first draft of a period at once and keep that name at posting:
+        when another import committed that name after this transaction started, Odoo's unique
+        index on posted names would then refuse the whole import. Named at posting, the
+        first entry of a period is named by ``_set_next_sequence``, which takes the next free
+        name; and no search for the journal's last name is made here.
 
         :return: the entries named ``/`` here
         """
-        unnamed = self.browse()
-        for _key, moves in self.grouped(lambda move: (move.journal_id, move.date)).items():
-            if moves[0]._get_last_sequence():
-                unnamed |= moves
-        unnamed.name = "/"
-        return unnamed
+        self.name = "/"
+        return self
 
     def _codabox_name_batch(self):
         """Name new posted entries the way ``_set_next_sequence`` does, in date order, the
@@ -216,3 +238,22 @@ class AccountMove(models.Model):
             amount = Decimal(str(residual))
             candidates[reference].append(Candidate(key, amount, names[currency_ids[0]]))
         return dict(candidates)
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    @api.depends("account_id", "partner_id", "product_id")
+    def _compute_analytic_distribution(self):
+        """Odoo's analytic distribution models, left out of the journal items of a CODA import
+        when the company has none that could apply (context key
+        ``codabox_no_distribution_model``, set by
+        ``account.bank.statement._coda_create_statements`` after one search): Odoo then
+        searches the models twice per statement line (its entries are written one by one, so
+        that Odoo's cache of the search serves one item) to find none, and keeps the item's
+        distribution as it is, as this does."""
+        if self.env.context.get("codabox_no_distribution_model"):
+            for line in self:
+                line.analytic_distribution = line.analytic_distribution
+            return
+        super()._compute_analytic_distribution()
