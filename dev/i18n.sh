@@ -87,8 +87,6 @@ for lang in "${LANGS[@]}"; do
         msginit --no-translator --locale="$lang" --input="$POT" --output-file="$TMP/$lang.po" \
             2>/dev/null
     fi
-    # Written as OCA's po-pretty-format hook wants it (make lint runs that hook).
-    "$STATE/lint-venv/bin/oca-checks-po" --fix "$TMP/$lang.po" >/dev/null || true
     cmp -s "$TMP/$lang.po" "$po" || cp "$TMP/$lang.po" "$po"
 done
 

@@ -174,7 +174,7 @@ class TestI18n(BelgianCompanyCase):
                 self.assertTrue(self.env["res.lang"]._activate_lang(lang))
                 self.env["ir.module.module"]._load_module_terms([MODULE], [lang])
                 Document = self.env["codabox.document"].with_context(lang=lang)
-                self.assertEqual(Document.fields_get(["kind"])["kind"]["string"], label)
+                self.assertEqual(Document.fields_get(["kind_label"])["kind_label"]["string"], label)
                 Office = self.env["codabox.office"].with_context(lang=lang)
                 statuses = dict(
                     Office.fields_get(["consent_status"])["consent_status"]["selection"]
