@@ -3,6 +3,7 @@ import logging
 from markupsafe import Markup
 
 from odoo import _, api, fields, models
+from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 
 from ..codabox_client import CodaboxError, FeedEntry
@@ -65,6 +66,11 @@ class CodaboxDocument(models.Model):
     missing_journal = fields.Boolean(
         readonly=True, help="The statement's account has no bank journal in the company."
     )
+    journal_ready = fields.Boolean(
+        compute="_compute_journal_ready",
+        help="The import failed for want of a bank journal, and the company has one for the "
+        "account now: the import can be retried.",
+    )
     received_at = fields.Datetime(default=fields.Datetime.now, readonly=True)
     imported_at = fields.Datetime(
         string="Outcome recorded at", readonly=True, help="When the import's outcome was recorded."
@@ -119,6 +125,24 @@ class CodaboxDocument(models.Model):
                 _("Remove a filter to see the other documents."),
             )
         return super().get_empty_list_help(help_message)
+
+    @api.depends("missing_journal", "account_number", "company_id")
+    def _compute_journal_ready(self):
+        """Whether "Create journal" made the journal the failed import needed (any bank journal
+        of the company holding the account: "Retry import" says whether it fits)."""
+        Journal = self.env["account.journal"]
+        for document in self:
+            number = document.missing_journal and sanitize_account_number(document.account_number)
+            document.journal_ready = bool(number) and bool(
+                Journal.search_count(
+                    [
+                        ("type", "=", "bank"),
+                        ("company_id", "=", document.company_id.id),
+                        ("bank_account_id.sanitized_acc_number", "=", number),
+                    ],
+                    limit=1,
+                )
+            )
 
     @api.depends("statement_ids")
     def _compute_statement_count(self):
@@ -422,12 +446,16 @@ class CodaboxDocument(models.Model):
         return FeedEntry(self.feed_index, self.kind or "", self.metadata or {})
 
     def action_create_journal(self):
-        """The bank journal the statement needs, prefilled; then "Retry import"."""
+        """The bank journal the statement needs, prefilled, in a dialog above the document:
+        once it is saved, the document is shown again, with "Retry import" to import it."""
         self.ensure_one()
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_manager")
-        return self.env["account.journal"]._coda_new_journal_action(
+        action = self.env["account.journal"]._coda_new_journal_action(
             self.company_id, self.account_number, self.currency_name
         )
+        view = self.env.ref("l10n_be_codabox_connect.view_account_journal_form_codabox_document")
+        action.update(target="new", views=[(view.id, "form")])
+        return action
 
     def action_open_statements(self):
         self.ensure_one()
