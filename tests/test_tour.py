@@ -1,7 +1,9 @@
 """The real click path in Chromium: settings, Create connection, the consent on MyCodaBox's
 pages, back to the CodaBox setting, a second company with the office password, "Retrieve
-from CodaBox", the statement and its PDF in Odoo's viewer, the invoice the statement paid,
-and an imported CODA file whose missing journal is created from the import.
+from CodaBox", the statement with the partners of its lines and its PDF in Odoo's viewer, the
+invoice the statement paid, a CodaBox document that failed for want of a bank journal fixed by
+"Create journal" and "Retry import", and an imported CODA file whose missing journal is
+created from the import.
 
 Odoo's tours run on Odoo's pages only, so the consent on the sandbox's MyCodaBox pages is
 driven from here, in the same browser, between two tours.
@@ -17,7 +19,7 @@ from odoo import Command
 from odoo.tests.common import HOST, ChromeBrowser, tagged
 
 from ..dev.codagen import generate_statements, write_coda
-from .common import BelgianCompanyHttpCase, OfficeClientsMixin
+from .common import BelgianCompanyHttpCase, OfficeClientsMixin, coda_document
 from .parties import (
     CLIENT_A_VAT,
     CLIENT_B_IBAN,
@@ -34,6 +36,14 @@ WHERE_AM_I = """location.href + ' ' +
     (document.querySelector('#codabox_connection') || document.body).innerText.slice(0, 3000)"""
 PAID_REFERENCE = "+++283/7193/78545+++"  # a movement of the CODA file setUp delivers
 NEW_IBAN = "BE62510007547061"  # an account of company B that no journal holds yet
+SAVINGS_IBAN = "BE35310123456737"  # another one, whose statement CodaBox delivers: it fails
+# The partners the statement's lines get (see setUpClass), by the lines' labels.
+LINE_PARTNERS = {
+    f"Pharmacie Lefèvre SA - {PAID_REFERENCE}": "Customer of B",  # the invoice it pays
+    "Marc Maes - Invoice 2026/4578": "Maes Consulting",  # the counterparty's account
+    "Schrijnwerkerij Claes SRL - Invoice 2026/9868": "Schrijnwerkerij Claes",  # the name
+    "Pieter Lambert - Invoice 2026/7772": None,  # no partner has his name or account
+}
 
 
 def one_page_pdf():
@@ -106,6 +116,17 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
         )
         cls.invoice_b.action_post()
         cls.invoice_b.payment_reference = PAID_REFERENCE
+        # Partners of the CODA file's counterparties: one by the account the file gives for
+        # "Marc Maes", one by the name "Schrijnwerkerij Claes SRL" (its legal form aside).
+        Partner = cls.env["res.partner"].with_company(cls.company_b)
+        Partner.create(
+            {
+                "name": "Maes Consulting",
+                "company_id": cls.company_b.id,
+                "bank_ids": [Command.create({"acc_number": "BE19363253836512"})],
+            }
+        )
+        Partner.create({"name": "Schrijnwerkerij Claes", "company_id": cls.company_b.id})
 
     def setUp(self):
         super().setUp()
@@ -128,7 +149,9 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
                     },
                     "cod": base64.b64encode(write_coda(statements)).decode(),
                     "pdf": base64.b64encode(one_page_pdf()).decode(),
-                }
+                },
+                # A savings account of company B that no journal of it holds.
+                coda_document(SAVINGS_IBAN, 19, seed=9, movements=3),
             ],
         )
 
@@ -236,6 +259,10 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
         )
         self.assertEqual(len(statement), 1)
         self.assertIn("application/pdf", statement.attachment_ids.mapped("mimetype"))
+        partners = {line.payment_ref: line.partner_id.name or None for line in statement.line_ids}
+        self.assertEqual({ref: partners.get(ref) for ref in LINE_PARTNERS}, LINE_PARTNERS)
+        failed = self.env["codabox.document"].search([("account_number", "=", SAVINGS_IBAN)])
+        self.assertEqual((failed.state, failed.missing_journal), ("failed", True))
 
         # The statement paid the invoice whose structured communication it carries.
         self._tour(
@@ -245,9 +272,22 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
         )
         self.assertIn(self.invoice_b.payment_state, ("paid", "in_payment"))
 
-        # Invoicing > Accounting > Import CODA (accountants): a file for an account without a
-        # journal; the journal created from the import's result, then the file imported.
+        # The menus of Invoicing > Accounting are the accountants'.
         self.env.ref("base.user_admin").groups_id |= self.env.ref("account.group_account_user")
+
+        # Invoicing > Accounting > CodaBox Documents: the failed document, "Create journal" in
+        # a dialog, then "Retry import": the statement goes into the new journal.
+        self._tour(browser, DASHBOARD_URL, "codabox_failed_document")
+        failed.invalidate_recordset()
+        journal = self.env["account.journal"].search(
+            [("code", "=", "SAVB"), ("company_id", "=", self.company_b.id)]
+        )
+        self.assertEqual(journal.bank_account_id.sanitized_acc_number, SAVINGS_IBAN)
+        self.assertEqual(failed.state, "imported")
+        self.assertEqual(failed.statement_ids.journal_id, journal)
+
+        # Invoicing > Accounting > Import CODA: a file for an account without a journal; the
+        # journal created from the import's result, then the file imported.
         coda = write_coda(
             generate_statements(
                 iban=NEW_IBAN,

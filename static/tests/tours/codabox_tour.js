@@ -123,6 +123,10 @@ tours.add("codabox_retrieve", {
             trigger: ".o_notification:contains(statement(s) imported into):contains(reconciled with)",
         },
         {
+            content: "The savings account's statement failed: no bank journal has its account",
+            trigger: ".o_notification:contains(failed):contains(no bank journal)",
+        },
+        {
             content: "The statements of the KBC journal, from the card",
             trigger: ".o_kanban_record:contains(KBC Client B) .o_codabox_statements a",
             run: "click",
@@ -131,6 +135,24 @@ tours.add("codabox_retrieve", {
             content: "Open the new statement",
             trigger: ".o_list_view .o_data_row:first .o_data_cell[name=name]",
             run: "click",
+        },
+        {
+            content: "A line whose structured communication an invoice has: the invoice's partner",
+            trigger:
+                ".o_field_widget[name=line_ids] .o_data_row:contains(Pharmacie Lefèvre SA - +++283/7193/78545+++)" +
+                " .o_data_cell[name=partner_id]:contains(Customer of B)",
+        },
+        {
+            content: "A line whose counterparty's account a partner has: that partner",
+            trigger:
+                ".o_field_widget[name=line_ids] .o_data_row:contains(Marc Maes - Invoice 2026/4578)" +
+                " .o_data_cell[name=partner_id]:contains(Maes Consulting)",
+        },
+        {
+            content: "A line whose counterparty's name a partner has, its legal form aside: that partner",
+            trigger:
+                ".o_field_widget[name=line_ids] .o_data_row:contains(Schrijnwerkerij Claes SRL - Invoice 2026/9868)" +
+                " .o_data_cell[name=partner_id]:contains(Schrijnwerkerij Claes)",
         },
         {
             content: "Its PDF",
@@ -156,6 +178,71 @@ tours.add("codabox_retrieve", {
         {
             content: "The viewer is loaded",
             trigger: ".o_field_pdf_viewer iframe.o_pdfview_iframe:iframe #viewerContainer",
+        },
+    ],
+});
+
+/* Invoicing > Accounting > CodaBox Documents: the statement that failed for want of a bank
+ * journal; "Create journal", saved in its dialog, then "Retry import" on the document. */
+tours.add("codabox_failed_document", {
+    steps: () => [
+        {
+            content: "Accounting",
+            trigger: ".o_main_navbar button.dropdown-toggle:contains(Accounting)",
+            run: "click",
+        },
+        {
+            content: "CodaBox Documents",
+            trigger: ".o-dropdown--menu .dropdown-item:contains(CodaBox Documents)",
+            run: "click",
+        },
+        {
+            content: "The failed document",
+            trigger: ".o_list_view .o_data_row:contains(Failed):contains(BE35) .o_data_cell[name=account_number]",
+            run: "click",
+        },
+        {
+            content: "It says why, and offers to create the journal",
+            trigger: ".o_form_view .alert:contains(no bank journal)",
+        },
+        {
+            content: "Create journal",
+            trigger: ".o_form_view .o_statusbar_buttons button.btn-primary[name=action_create_journal]",
+            run: "click",
+        },
+        {
+            content: "The journal, prefilled with the account, in a dialog",
+            trigger: ".modal [name=bank_acc_number] input:value(BE35)",
+        },
+        {
+            content: "Its short code",
+            trigger: ".modal [name=code] input",
+            run: "edit SAVB",
+        },
+        {
+            content: "Save",
+            trigger: ".modal .o_codabox_journal_save",
+            run: "click",
+        },
+        {
+            content: "Back on the document: Retry import is the next step, Create journal is gone",
+            trigger:
+                "body:not(:has(.modal)) .o_form_view .o_statusbar_buttons:not(:has([name=action_create_journal]))" +
+                " button.btn-primary[name=action_retry]",
+            run: "click",
+        },
+        {
+            content: "Imported",
+            trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Imported)",
+        },
+        {
+            content: "Its statement",
+            trigger: ".o_form_view button[name=action_open_statements]:contains(1)",
+            run: "click",
+        },
+        {
+            content: "The statement, in the new journal",
+            trigger: ".o_list_view .o_data_row:contains(SAVB), .o_list_view .o_data_row:contains(BE35)",
         },
     ],
 });
