@@ -12,8 +12,12 @@ dev/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
    "Manage your consent" (``consent.png``) and allows; MyCodaBox sends it back to Odoo;
 3. the settings, scrolled to the CodaBox block of the connected company (``settings.png``);
 4. "Retrieve from CodaBox" on the company's bank journal (JSON-RPC), then the imported
-   statement that pays the most demo invoices (``statement.png``), then an invoice it paid
-   (``invoice_paid.png``).
+   statement with the most lines reconciled with demo invoices (``statement.png``), then an
+   invoice it paid (``invoice_paid.png``);
+5. the same statement screen in Dutch and in French (``statement_nl.png``,
+   ``statement_fr.png``): the second and third client companies connected with the office
+   password, the admin's language switched, their statements retrieved in that language (the
+   notes the import writes are in the language of whoever imports).
 
 It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
 the database dropped (``--keep`` keeps the database). Re-runnable: each run starts afresh.
@@ -193,12 +197,18 @@ class Odoo:
 
     def login(self, login, password):
         params = {"db": self.db, "login": login, "password": password}
-        if not self.rpc("/web/session/authenticate", params).get("uid"):
+        self.uid = self.rpc("/web/session/authenticate", params).get("uid")
+        if not self.uid:
             raise Failure(f"Odoo refused {login}/{password}")
 
-    def call(self, model, method, *args, company=None, **kwargs):
+    def call(self, model, method, *args, company=None, lang=None, **kwargs):
+        context = {}
         if company:
-            kwargs["context"] = {"allowed_company_ids": [company]}
+            context["allowed_company_ids"] = [company]
+        if lang:
+            context["lang"] = lang
+        if context:
+            kwargs["context"] = context
         params = {"model": model, "method": method, "args": list(args), "kwargs": kwargs}
         return self.rpc("/web/dataset/call_kw", params)
 
@@ -417,6 +427,22 @@ def consent(browser, odoo, demo, company, out):
         message = browser.evaluate("document.querySelector('.alert').innerText")
         raise Failure(f"the connection failed: {message}")
     say(f"{company['name']} is connected (consent allowed in MyCodaBox)")
+    return values["new_password"]
+
+
+def connect_with_password(odoo, company, password):
+    """Manage Connection in a further company of the office: the office password, Connect."""
+    settings = odoo.call("res.config.settings", "create", {}, company=company["id"])
+    action = odoo.call(
+        "res.config.settings", "action_codabox_manage_connection", [settings], company=company["id"]
+    )
+    Wizard, wizard = "codabox.connection.wizard", action["res_id"]
+    odoo.call(Wizard, "write", [wizard], {"office_password": password}, company=company["id"])
+    odoo.call(Wizard, "action_connect", [wizard], company=company["id"])
+    (values,) = odoo.call(Wizard, "read", [wizard], ["error_message"], company=company["id"])
+    if values["error_message"]:
+        raise Failure(f"{company['name']}: {values['error_message']}")
+    say(f"{company['name']} is connected with the office password")
 
 
 def settings(browser, demo, out):
@@ -435,7 +461,9 @@ def settings(browser, demo, out):
     save(image.crop((0, 0, WIDTH, max(bottom, 420))), out / "settings.png")
 
 
-def statement(browser, odoo, demo, company, out):
+def retrieve(odoo, company, lang=None, failed_ok=False):
+    """ "Retrieve from CodaBox" on the company's bank journal (in ``lang``: the notes the
+    import writes on the lines are in the language of whoever imports)."""
     domain = [
         ("company_id", "=", company["id"]),
         ("type", "=", "bank"),
@@ -445,49 +473,85 @@ def statement(browser, odoo, demo, company, out):
     if len(journals) != 1:
         raise Failure(f"{company['name']} has {len(journals)} bank journals with an account")
     notification = odoo.call(
-        "account.journal", "action_codabox_retrieve", journals, company=company["id"]
+        "account.journal", "action_codabox_retrieve", journals, company=company["id"], lang=lang
     )
     params = notification.get("params", {})
-    if params.get("type") != "success":
+    if params.get("type") not in ("success", "warning" if failed_ok else "success"):
         raise Failure(f"Retrieve from CodaBox: {params.get('message')}")
     say(f"Retrieve from CodaBox: {params.get('message')}")
-    invoices = odoo.call(
-        "account.move",
-        "search_read",
-        [("company_id", "=", company["id"]), ("move_type", "=", "out_invoice")],
-        fields=["payment_reference", "name"],
-        company=company["id"],
-    )
-    references = {i["payment_reference"] for i in invoices} | {
-        f"Facture {i['name']}" for i in invoices
-    }
+
+
+def best_statement(odoo, company):
+    """The imported statement of ``company`` with the most lines reconciled with invoices, then
+    the most lines with a partner."""
     lines = odoo.call(
         "account.bank.statement.line",
         "search_read",
         [("company_id", "=", company["id"])],
-        fields=["statement_id", "payment_ref", "partner_id"],
+        fields=["statement_id", "is_reconciled", "partner_id"],
         company=company["id"],
     )
     score = {}
     for line in lines:
         key = line["statement_id"][0]
         score.setdefault(key, [0, 0])
-        score[key][0] += line["payment_ref"] in references
+        score[key][0] += line["is_reconciled"]
         score[key][1] += bool(line["partner_id"])
-    statement_id = max(sorted(score), key=lambda key: score[key])
+    if not score:
+        raise Failure(f"{company['name']} has no statement")
+    return max(sorted(score), key=lambda key: score[key])
+
+
+def statement_form(browser, demo, company, statement_id, path, button_text="Reconcile"):
+    """The statement's form, in the company's session, down to the end of its sheet; the
+    form's button reads ``button_text`` (the page is in the expected language)."""
+    # The record's company must be the browser's current one (the company switcher's cookie).
+    browser.send("Network.setCookie", name="cids", value=str(company["id"]), url=demo.url)
     # From the dashboard ("accounting" is its path), as a user comes to it: the app's menus.
     browser.goto(
         f"{demo.url}/odoo/accounting/action-account.action_bank_statement_tree/{statement_id}"
     )
     browser.wait(
         "document.querySelectorAll('.o_form_view .o_field_widget[name=line_ids] .o_data_row')"
-        ".length > 0",
-        "the statement's form with its lines",
+        ".length > 0 && document.querySelector("
+        "'.o_form_view button[name=action_codabox_reconcile_invoices]').innerText"
+        f".includes({json.dumps(button_text)})",
+        f"the statement's form with its lines, its button reading {button_text!r}",
     )
     time.sleep(1)
     image = browser.screenshot()
     bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 16
-    save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "statement.png")
+    save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), path)
+
+
+def statement(browser, odoo, demo, company, out):
+    retrieve(odoo, company)
+    statement_form(browser, demo, company, best_statement(odoo, company), out / "statement.png")
+
+
+# The languages of the README's shots besides English: the language, the file, the statement
+# form's button as it reads in it (the page is in that language), the client company's index.
+LANGUAGES = (
+    ("nl_BE", "statement_nl.png", "Afpunten met facturen", 1),
+    ("fr_BE", "statement_fr.png", "Rapprocher avec les factures", 2),
+)
+
+
+def statement_in_languages(browser, odoo, demo, companies, password, out):
+    """The statement screen in Dutch and in French: each in a further client company,
+    connected with the office password and retrieved in that language."""
+    try:
+        for lang, filename, button_text, index in LANGUAGES:
+            company = companies[index]
+            connect_with_password(odoo, company, password)
+            # The web client reads the admin's language at each page load.
+            odoo.call("res.users", "write", [odoo.uid], {"lang": lang})
+            # The demo's savings account without a journal fails: not a failure here.
+            retrieve(odoo, company, lang=lang, failed_ok=True)
+            statement_id = best_statement(odoo, company)
+            statement_form(browser, demo, company, statement_id, out / filename, button_text)
+    finally:
+        odoo.call("res.users", "write", [odoo.uid], {"lang": "en_US"})
 
 
 def paid_invoice(browser, odoo, demo, company, out):
@@ -597,10 +661,11 @@ def main(argv=None):
         first = companies[0]
         browser = Chromium()
         log_in(browser, demo)
-        consent(browser, odoo, demo, first, out)
+        password = consent(browser, odoo, demo, first, out)
         settings(browser, demo, out)
         statement(browser, odoo, demo, first, out)
         paid_invoice(browser, odoo, demo, first, out)
+        statement_in_languages(browser, odoo, demo, companies, password, out)
     except Failure as error:
         say(f"FAILED: {error}")
         return 1
