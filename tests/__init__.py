@@ -9,9 +9,9 @@ and out of Odoo's runner: the CODA parser, its messages, writer and generator (t
 test_coda_structured, test_coda_messages, test_coda_corpus, test_coda_properties,
 test_coda_generator, test_coda2json), the matching rules (test_matching,
 test_matching_partners), the CodaBox client and sandbox (test_codabox_client, test_sandbox),
-the (S)FTP delivery against real servers (test_delivery), ``make setup`` (test_setup), the crash
-tests with real Odoo processes (test_crash) and the office's two real databases
-(test_office_databases). They share tests/conftest.py and tests/parties.py.
+the (S)FTP delivery against real servers (test_delivery), ``make setup`` (test_setup), the
+tests with real Odoo processes (test_crash, test_import_concurrency) and the office's two real
+databases (test_office_databases). They share tests/conftest.py and tests/parties.py.
 """
 
 from . import (
@@ -22,6 +22,7 @@ from . import (
     test_codabox_connection,
     test_codabox_retrieval,
     test_i18n,
+    test_import_batch,
     test_install,
     test_reconcile,
     test_tour,

@@ -162,6 +162,18 @@ def database_exists(name):
         return bool(query(connection, "SELECT 1 FROM pg_database WHERE datname = %s", [name]))
 
 
+def copy_of_template(suffix):
+    """A new database ``<test database>_<suffix>``, a copy of ``<test database>_template``
+    (made first when dev/test.sh left none); its name."""
+    test_db = config["db_name"].split(",")[0]
+    template = f"{test_db}_template"
+    if not database_exists(template):
+        build_template(test_db, template)
+    database = f"{test_db}_{suffix}"
+    create_database(database, template)
+    return database
+
+
 def free_port():
     with contextlib.closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -324,12 +336,7 @@ class Prepared:
 def prepared_database(work_dir):
     """Copies the template, connects the companies at a sandbox (whose state is kept in a
     file for each test's sandbox to start from) and records them in the database."""
-    test_db = config["db_name"].split(",")[0]
-    template = f"{test_db}_template"
-    if not database_exists(template):
-        build_template(test_db, template)
-    database = f"{test_db}_crash"
-    create_database(database, template)
+    database = copy_of_template("crash")
     seed = office_clients_seed(COMPANIES)
     state_file = Path(work_dir) / "sandbox-connected.json"
     answers = {}

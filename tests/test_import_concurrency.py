@@ -17,15 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from odoo.tools import config
-
 from ..dev.codagen import write_coda
 from .crash_harness import (
     Process,
-    build_template,
     conf_path,
-    create_database,
-    database_exists,
+    copy_of_template,
     drop_database,
     pg_connect,
     query,
@@ -43,12 +39,7 @@ MOVEMENTS = 40  # lines of each statement (no globalisation: one line per moveme
 def database():
     """A throwaway copy of the test database's template (the addon installed, no test
     data), dropped after the test."""
-    test_db = config["db_name"].split(",")[0]
-    template = f"{test_db}_template"
-    if not database_exists(template):
-        build_template(test_db, template)
-    name = f"{test_db}_concurrency"
-    create_database(name, template)
+    name = copy_of_template("concurrency")
     try:
         yield name
     finally:
