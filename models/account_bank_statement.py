@@ -522,7 +522,12 @@ class AccountBankStatement(models.Model):
                 self._coda_prepare_line_vals(st, journal, key, movement, index, partners)
                 for index, movement in enumerate(movements)
             ]
-            for vals in line_vals:
+            for position, vals in enumerate(line_vals):
+                # The bank's order. Odoo's sequence counts backwards within a day (the
+                # lowest comes last: account.bank.statement.line._compute_internal_index),
+                # so the file's first movement gets the highest: internal_index then runs
+                # in the file's order, running balances included.
+                vals["sequence"] = len(line_vals) - position
                 vals["line_ids"] = Line._coda_journal_items(vals)
             statement_vals = self._coda_prepare_statement_vals(st, journal, filename, attachments)
             statement_vals["line_ids"] = [Command.create(vals) for vals in line_vals]
@@ -571,8 +576,6 @@ class AccountBankStatement(models.Model):
             "journal_id": journal.id,
             "date": movement.entry_date or movement.value_date or statement_date,
             "amount": float(movement.amount),
-            # The bank's order: Odoo lists a day's lines by sequence (internal_index).
-            "sequence": index + 1,
             "payment_ref": self._coda_line_label(movement),
             "partner_id": self._coda_line_partner(movement, partners).id,
             "partner_name": movement.counterparty_name or False,

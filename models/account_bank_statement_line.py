@@ -146,8 +146,8 @@ class AccountBankStatementLine(models.Model):
                 continue
             candidates = self.env["account.move"]._codabox_reconcile_candidates(company, wanted)
             matches = []
-            # In the bank's order: by date, then the statement's (the import's sequence).
-            for line in lines.sorted(lambda line: (line.date, line.sequence, line.id)):
+            # In the bank's order: Odoo's chronological index (date, then the file's order).
+            for line in lines.sorted("internal_index"):
                 if references[line]:
                     match = line._codabox_match(references[line], candidates)
                     if match:

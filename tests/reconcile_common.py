@@ -137,7 +137,7 @@ class ReconcileCase(BelgianCompanyCase):
     def _pay(self, *movements, **kwargs):
         """Import one statement with ``movements``; its lines in their order."""
         result = self._import(self._coda(*movements), **kwargs)
-        return result, result["statements"].line_ids.sorted(lambda line: line.sequence)
+        return result, result["statements"].line_ids.sorted("internal_index")
 
     # -- assertions ---------------------------------------------------------------------------
 

@@ -2,11 +2,8 @@
 communication pays and by name; labels with the counterparty's name and communication; the
 bank's order of the lines; the parser's errors and warnings worded in the user's language."""
 
-from unittest.mock import patch
-
 from odoo import Command
 from odoo.tests.common import tagged
-from odoo.tools.translate import code_translations
 
 from ..coda_parser import ERRORS, WARNINGS, CodaError, CodaWarning, parse
 from ..exceptions import CodaImportError
@@ -116,7 +113,7 @@ class TestCodaReadable(ReconcileCase):
             self._movement("-31.00", "Invoice 2024-17", OTHER_IBAN, "Proximus SA"),
             self._movement("32.00", "Refund", OTHER_IBAN, ""),
         )
-        paid, phone, refund = lines.sorted("sequence")
+        paid, phone, refund = lines.sorted("internal_index")
         self.assertEqual(paid.payment_ref, f"Hotel De Vleugel - {invoice.payment_reference}")
         self.assertEqual(phone.payment_ref, "Proximus SA - Invoice 2024-17")
         self.assertEqual(refund.payment_ref, "Refund")
@@ -131,12 +128,18 @@ class TestCodaReadable(ReconcileCase):
         result, _lines = self._pay(*(self._movement(a, "x", OTHER_IBAN, "A") for a in amounts))
         statement = result["statements"]
         statement.invalidate_recordset()
-        # As the statement's form and Odoo's lists show them (account.bank.statement.line's
-        # _order), on the day of the statement.
-        self.assertEqual(statement.line_ids.mapped("amount"), [float(a) for a in amounts])
-        Line = self.env["account.bank.statement.line"]
-        listed = Line.search([("statement_id", "=", statement.id)])
-        self.assertEqual(listed.mapped("amount"), [float(a) for a in amounts])
+        # Odoo's chronological order (internal_index: date, then its backwards sequence) is
+        # the file's, so running balances follow the bank's.
+        lines = statement.line_ids.sorted("internal_index")
+        self.assertEqual(lines.mapped("amount"), [float(a) for a in amounts])
+        balance = statement.balance_start
+        for line, amount in zip(lines, amounts, strict=True):
+            balance += float(amount)
+            self.assertAlmostEqual(line.running_balance, balance)
+        # The statement's form lists them so, as the bank's PDF does (Odoo's own lists show
+        # the newest first).
+        arch = self.env["account.bank.statement"].get_views([(False, "form")])["views"]["form"]
+        self.assertIn('default_order="internal_index"', arch["arch"])
 
     # -- the parser's words in the user's language ---------------------------------------------
 
@@ -147,22 +150,16 @@ class TestCodaReadable(ReconcileCase):
         return "\n".join(records).encode("latin-1")
 
     def test_parser_error_is_worded_through_translations(self):
+        """The parser's error reaches a French-speaking user in French, from fr.po."""
         self.env["res.lang"]._activate_lang("fr_BE")
         Statement = self.env["account.bank.statement"].with_context(lang="fr_BE")
-        english = "the line is %(length)s characters long, a record has 128"
-        french = "la ligne compte %(length)s caractères, un enregistrement en compte 128"
-        # What fr.po will hold once translated (the term is exported, see test_i18n).
-        translations = dict(code_translations.get_python_translations(MODULE, "fr_BE"))
-        translations[english] = french
-        with (
-            patch.dict(code_translations.python_translations, {(MODULE, "fr_BE"): translations}),
-            self.assertRaises(CodaImportError) as caught,
-        ):
+        with self.assertRaises(CodaImportError) as caught:
             Statement._codabox_import_coda(self._broken(), company=self.company, filename="b.cod")
-        message = str(caught.exception)
-        self.assertIn("b.cod", message)
-        self.assertIn("line 3, record 21", message)
-        self.assertIn("la ligne compte 14 caractères, un enregistrement en compte 128", message)
+        self.assertEqual(
+            str(caught.exception),
+            "b.cod n'est pas un fichier CODA valide : ligne 3, enregistrement 21 : la ligne fait "
+            "14 caractères, un enregistrement en compte 128",
+        )
         # In English, the parser's own words are not what the user reads either.
         with self.assertRaises(CodaImportError) as caught:
             self.env["account.bank.statement"]._codabox_import_coda(
