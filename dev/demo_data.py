@@ -43,6 +43,10 @@ sys.path.insert(0, ROOT)
 
 from coda_parser import FreeCommunication, parse  # noqa: E402
 from coda_parser.parser import bban_to_iban  # noqa: E402
+from coda_parser.structured import (  # noqa: E402
+    enterprise_number_check_digits,
+    ogm_check_digits,
+)
 from dev.codagen import generate_statements, write_coda  # noqa: E402
 
 PARAM = "l10n_be_codabox_connect."
@@ -55,15 +59,15 @@ STATEMENT_DAYS = 5
 
 
 def belgian_vat(seven_digits):
-    """BE + enterprise number: 0, seven digits and 97 minus their value modulo 97."""
+    """BE + enterprise number: 0, seven digits and their check digits."""
     base = f"0{seven_digits}"
-    return f"BE{base}{97 - int(base) % 97:02d}"
+    return f"BE{base}{enterprise_number_check_digits(base)}"
 
 
 def belgian_iban(account):
-    """The IBAN of Belgian account "BBB-NNNNNNN" (+ check digits: modulo 97, 0 is 97)."""
+    """The IBAN of Belgian account "BBB-NNNNNNN" (and its check digits)."""
     ten = account.replace("-", "")
-    return bban_to_iban(f"{ten}{int(ten) % 97 or 97:02d}")
+    return bban_to_iban(f"{ten}{ogm_check_digits(ten)}")
 
 
 BANKS = {
