@@ -1,6 +1,7 @@
-"""One step of the CodaBox retrieval in an Odoo process of its own, for tests/test_crash.py.
+"""One step of the CodaBox retrieval or one CODA import in an Odoo process of its own, for
+tests/test_crash.py and tests/test_import_concurrency.py.
 
-    python crash_runner.py CONFIG DATABASE ACTION [ARGUMENT] [--go FILE]
+    python crash_runner.py CONFIG DATABASE ACTION [ARGUMENT] [--go FILE] [--snapshot-then FILE]
 
 Actions:
 
@@ -11,11 +12,18 @@ Actions:
 - ``cron``: the daily job, ``env["codabox.connection"]._cron_retrieve()``, as Odoo calls it.
 - ``retrieve``: one ``connection._retrieve()`` for every connected company (the button's
   retrieval), whatever the daily job has scheduled: the tests' clean runs.
+- ``journal IBAN``: a bank journal of the database's main company for that account (the
+  template's Belgian company on the l10n_be chart).
+- ``import FILE``: ``account.bank.statement._codabox_import_coda`` of that CODA file, as the
+  upload and the daily job call it, then a commit.
 
 The process is a real one: the test kills it with SIGKILL wherever it stands. It writes
 ``ready`` once Odoo is loaded (then, with ``--go FILE``, waits for FILE to exist, so that two
 processes start at the same moment), ``start`` when the work begins and ``done <json>`` once
-the work is committed.
+the work is committed. With ``--snapshot-then FILE`` an import's transaction first reads the
+database (PostgreSQL takes its snapshot then: everything committed later is invisible to it),
+writes ``snapshot`` and waits for FILE before it imports: another import can commit in
+between, as when two imports overlap.
 """
 
 import argparse
@@ -32,7 +40,12 @@ def say(line):
     sys.stdout.flush()
 
 
-def prepare(env, spec_path):
+def wait_file(path):
+    while not os.path.exists(path):
+        time.sleep(0.01)
+
+
+def prepare(env, spec_path, _args):
     with open(spec_path, encoding="utf-8") as file:
         spec = json.load(file)
     be = env.ref("base.be")
@@ -101,12 +114,12 @@ def prepare(env, spec_path):
     }
 
 
-def cron(env, _argument):
+def cron(env, _argument, _args):
     env["codabox.connection"]._cron_retrieve()
     return {}
 
 
-def retrieve(env, _argument):
+def retrieve(env, _argument, _args):
     outcome = {}
     connections = env["codabox.connection"].search([("state", "=", "connected")], order="id")
     for connection in connections:
@@ -120,7 +133,34 @@ def retrieve(env, _argument):
     return outcome
 
 
-ACTIONS = {"prepare": prepare, "cron": cron, "retrieve": retrieve}
+def journal(env, iban, _args):
+    created = env["account.journal"].create(
+        {"name": "Concurrent Bank", "code": "CONC", "type": "bank", "bank_acc_number": iban}
+    )
+    return {"journal": created.id}
+
+
+def import_file(env, path, args):
+    if args.snapshot_then:
+        env.cr.execute("SELECT count(*) FROM account_move")
+        say("snapshot")
+        wait_file(args.snapshot_then)
+    with open(path, "rb") as file:
+        data = file.read()
+    result = env["account.bank.statement"]._codabox_import_coda(
+        data, company=env.company, filename=os.path.basename(path)
+    )
+    moves = result["statements"].line_ids.move_id
+    return {"lines": len(result["statements"].line_ids), "names": sorted(moves.mapped("name"))}
+
+
+ACTIONS = {
+    "prepare": prepare,
+    "cron": cron,
+    "retrieve": retrieve,
+    "journal": journal,
+    "import": import_file,
+}
 
 
 def main():
@@ -130,6 +170,7 @@ def main():
     parser.add_argument("action", choices=sorted(ACTIONS))
     parser.add_argument("argument", nargs="?")
     parser.add_argument("--go", help="wait for this file to exist before starting")
+    parser.add_argument("--snapshot-then", help="take the snapshot, then wait for this file")
     args = parser.parse_args()
 
     import odoo  # only once the arguments are known to be right
@@ -142,12 +183,11 @@ def main():
     registry = Registry(args.database)
     say("ready")
     if args.go:
-        while not os.path.exists(args.go):
-            time.sleep(0.01)
+        wait_file(args.go)
     say("start")
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        result = ACTIONS[args.action](env, args.argument)
+        result = ACTIONS[args.action](env, args.argument, args)
         cr.commit()  # pylint: disable=invalid-commit
     say("done " + json.dumps(result))
 

@@ -3,7 +3,7 @@
 The import names its journal entries as a batch (``account.move._codabox_name_batch``: the
 journal's last name read once, the next numbers given in one go) and checks them balanced
 once for all (``account.bank.statement._coda_create_statements``). Two imports of different
-statements of the same account, each in an Odoo process of its own (tests/import_runner.py)
+statements of the same account, each in an Odoo process of its own (tests/crash_runner.py)
 that commits for real, run against a throwaway copy of ``<test database>_template``; then the
 test reads the journal with its own PostgreSQL connection: every entry posted, the names
 distinct and gapless in the journal's sequence, every entry balanced.
@@ -19,6 +19,7 @@ import pytest
 
 from ..dev.codagen import write_coda
 from .crash_harness import (
+    RUNNER,
     Process,
     conf_path,
     copy_of_template,
@@ -30,7 +31,6 @@ from .crash_harness import (
     wait_sessions_gone,
 )
 
-RUNNER = Path(__file__).resolve().with_name("import_runner.py")
 IBAN = "BE68539007547034"
 MOVEMENTS = 40  # lines of each statement (no globalisation: one line per movement)
 
