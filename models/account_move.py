@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from psycopg2 import errors as pgerrors
 
-from odoo import api, models
+from odoo import Command, api, models
 from odoo.tools import SQL, create_index, mute_logger
 
 from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
@@ -20,6 +20,32 @@ MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Entries of a CODA import's statement lines get their partner from their items.
+
+        The import gives each statement line's journal items up front
+        (``account.bank.statement.line._coda_journal_items``), so Odoo never writes them on
+        the draft entry and never copies the liquidity item's partner onto the entry
+        (``_synchronize_from_moves``), as it does for a line created bare. Without it the
+        posted entry's partner would differ from its items', and the first synchronisation
+        after posting (a reconciliation, e.g. OCA's automatic one) would be refused."""
+        if self.env.context.get("codabox_batch_sequence"):
+            for vals in vals_list:
+                if "partner_id" not in vals:
+                    vals["partner_id"] = self._codabox_items_partner(vals.get("line_ids", ()))
+        return super().create(vals_list)
+
+    @api.model
+    def _codabox_items_partner(self, line_commands):
+        """The one partner of the items created by ``line_commands``, else False."""
+        partners = {
+            command[2].get("partner_id") or False
+            for command in line_commands
+            if command[0] == Command.CREATE
+        }
+        return partners.pop() if len(partners) == 1 else False
 
     # -- the balance check of a CODA import, run once for the whole batch ----------------------
 

@@ -44,6 +44,14 @@ class TestCodaReadable(ReconcileCase):
         self.assertEqual(self._line("-12.00", "Phone", "PROXIMUS SA").partner_id, self.proximus)
         self.assertEqual(self._line("-13.00", "Phone", "Proximus").partner_id, self.proximus)
 
+    def test_entry_has_the_partner_of_its_items(self):
+        """As Odoo gives a statement line's entry its liquidity item's partner: the posted
+        entry can then be synchronised (reconciled) without a change of partner refused."""
+        line = self._line("14.00", "Paper", "LEFEVRE PAPIER")
+        self.assertEqual(line.move_id.state, "posted")
+        self.assertEqual(line.move_id.partner_id, self.lefevre)
+        self.assertEqual(line.move_id.line_ids.partner_id, self.lefevre)
+
     def test_no_partner_by_a_guess(self):
         # Two partners are "Dubois": none.
         self.assertFalse(self._line("14.00", "Stock", "Dubois NV").partner_id)
