@@ -11,7 +11,6 @@ control connection.
 import ftplib
 import hashlib
 import logging
-import posixpath
 import socket
 import ssl
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from .exceptions import (
     PermissionRefused,
     ServerUnreachable,
 )
-from .source import TIMEOUT, DeliverySource
+from .source import TIMEOUT, DeliverySource, RemoteSourceMixin
 
 _logger = logging.getLogger(__name__)
 _REPLY_MAX = 200
@@ -59,7 +58,7 @@ class _PinnedFTP(ftplib.FTP_TLS):
         return conn, size
 
 
-class FtpesSource(DeliverySource):
+class FtpesSource(RemoteSourceMixin, DeliverySource):
     """An FTPES server; ``root`` is the folder of the tree ('' for the login folder).
     After ``connect``, ``certificate_fingerprint`` is the server's (to pin)."""
 
@@ -197,11 +196,6 @@ class FtpesSource(DeliverySource):
             self._ftp = None
 
     # -- primitives --------------------------------------------------------------------------
-    def _full(self, path):
-        if not path:
-            return self.root or "."
-        return posixpath.join(self.root, path) if self.root else path
-
     def _call(self, what, path, method, *args):
         """``self._ftp.<method>(*args)`` (or ``method()`` when it is a function), its
         failures as ``DeliveryError``."""

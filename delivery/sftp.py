@@ -12,7 +12,6 @@ import errno
 import hashlib
 import io
 import logging
-import posixpath
 import socket
 import stat
 
@@ -27,7 +26,7 @@ from .exceptions import (
     PermissionRefused,
     ServerUnreachable,
 )
-from .source import TIMEOUT, DeliverySource
+from .source import TIMEOUT, DeliverySource, RemoteSourceMixin
 
 _logger = logging.getLogger(__name__)
 _KEY_TYPES = (paramiko.Ed25519Key, paramiko.ECDSAKey, paramiko.RSAKey)
@@ -51,7 +50,7 @@ def load_private_key(text, passphrase=None):
     raise ValueError("the private key cannot be read (type unsupported or wrong passphrase)")
 
 
-class SftpSource(DeliverySource):
+class SftpSource(RemoteSourceMixin, DeliverySource):
     """An SFTP server; ``root`` is the folder of the tree ('' for the login folder)."""
 
     def __init__(
@@ -160,11 +159,6 @@ class SftpSource(DeliverySource):
             self._transport = None
 
     # -- primitives --------------------------------------------------------------------------
-    def _full(self, path):
-        if not path:
-            return self.root or "."
-        return posixpath.join(self.root, path) if self.root else path
-
     def _call(self, what, path, method, *args):
         """``self._sftp.<method>(*args)`` (or ``method()`` when it is a function), its
         failures as ``DeliveryError``."""

@@ -134,3 +134,15 @@ class DeliverySource:
             ) from error
         _logger.info("%s: archived %s to %s", self.server, file.path, target)
         return target
+
+
+class RemoteSourceMixin:
+    """What the SFTP and FTPES sources share: paths on the server below their root."""
+
+    root = ""
+
+    def _full(self, path):
+        """The server's path of ``path`` (relative to the root; "" is the root itself)."""
+        if not path:
+            return self.root or "."
+        return posixpath.join(self.root, path) if self.root else path
