@@ -28,6 +28,7 @@
         "wizard/coda_import_wizard_views.xml",
     ],
     "assets": {
+        "web.assets_backend": ["l10n_be_codabox_connect/static/src/**/*"],
         "web.assets_tests": ["l10n_be_codabox_connect/static/tests/tours/*.js"],
     },
     "images": ["static/description/settings.png"],
