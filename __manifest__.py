@@ -21,6 +21,7 @@
         "views/codabox_document_views.xml",
         "views/account_bank_statement_views.xml",
         "views/codabox_connection_views.xml",
+        "views/codabox_delivery_source_views.xml",
         "views/codabox_templates.xml",
         "views/res_config_settings_views.xml",
         "wizard/codabox_connection_wizard_views.xml",

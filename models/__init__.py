@@ -6,6 +6,7 @@ from . import account_move
 from . import codabox_api
 from . import codabox_connect_state
 from . import codabox_connection
+from . import codabox_delivery_source
 from . import codabox_document
 from . import codabox_office
 from . import codabox_password_attempt

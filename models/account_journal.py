@@ -31,8 +31,15 @@ class AccountJournal(models.Model):
             connection = (
                 journal.company_id._codabox_connection() if journal.type == "bank" else None
             )
-            journal.codabox_connected = bool(connection)
+            sources = (
+                self.env["codabox.delivery.source"]._companies_served(journal.company_id)
+                if journal.type == "bank"
+                else None
+            )
+            journal.codabox_connected = bool(connection or sources)
             problem = False
+            if sources and any(sources.mapped("last_error")):
+                problem = "\n".join(filter(None, sources.mapped("last_error")))
             if connection:
                 if connection.consent_status != "allowed":
                     problem = _(
@@ -50,16 +57,7 @@ class AccountJournal(models.Model):
         codabox.connection.action_retrieve for ``with_commit``)."""
         self.ensure_one()
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
-        connection = self.company_id._codabox_connection()
-        if not connection:
-            raise UserError(
-                _(
-                    "%(company)s is not connected to CodaBox: connect it from Accounting "
-                    "settings, CodaBox, Manage Connection.",
-                    company=self.company_id.name,
-                )
-            )
-        return connection.with_company(self.company_id).action_retrieve(with_commit=with_commit)
+        return self.company_id._codabox_retrieve_now(with_commit=with_commit)
 
     @api.model
     def _coda_new_journal_action(self, company, account_number, currency_name):

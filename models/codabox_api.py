@@ -122,8 +122,9 @@ class CodaboxApi(models.AbstractModel):
             "unknownAccountingOffice": _(
                 "CodaBox Connect is for accounting offices only, and CodaBox does not know "
                 "%(office)s as an accounting office. A company (SME) that is a CodaBox client "
-                "itself receives its CODA files by SFTP: import them by hand with the Import CODA "
-                "menu of Invoicing > Accounting."
+                "itself receives its CODA files by SFTP or FTPES: set up CodaBox file delivery in "
+                "the CodaBox settings (client code, File deliveries), and Odoo collects and "
+                "imports them every day."
             ),
             "invalidPassword": _(
                 "CodaBox refused the accounting office password of %(office)s: type the one "

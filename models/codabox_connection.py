@@ -439,9 +439,16 @@ class CodaboxConnection(models.Model):
         remaining = (self._cron_due(connected) - busy).filtered(
             lambda c: not (c.retry_at and c.retry_at > now)
         )
+        # The file deliveries (SFTP, FTPES, folder), in the same calls and time budget.
+        collected, sources_due = (0, 0)
+        if not remaining or not _past(deadline):
+            collected, sources_due = self.env["codabox.delivery.source"]._cron_collect(
+                deadline, with_commit
+            )
+        done += collected
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
-        cron._notify_progress(done=done, remaining=len(remaining))
-        if remaining:
+        cron._notify_progress(done=done, remaining=len(remaining) + sources_due)
+        if remaining or sources_due:
             cron._trigger()  # wakes a sleeping cron worker too
         elif wake_at:
             cron._trigger(at=wake_at)
@@ -452,14 +459,20 @@ class CodaboxConnection(models.Model):
         """The connections the current run of the daily job has still to retrieve: not
         retrieved through to the end within the last three quarters of the job's interval
         (a day, unless an administrator changed it)."""
+        since = self._cron_run_start()
+        return connections.filtered(
+            lambda c: not c.last_complete_retrieval_at or c.last_complete_retrieval_at < since
+        )
+
+    @api.model
+    def _cron_run_start(self):
+        """What counts as done in the current run of the daily job: what was done since three
+        quarters of its interval ago (a day, unless an administrator changed it)."""
         # sudo: reading the job's interval, which only administrators may read.
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()
         now = fields.Datetime.now()
         previous_run = now - _intervalTypes[cron.interval_type](cron.interval_number)
-        since = now - (now - previous_run) * 3 / 4
-        return connections.filtered(
-            lambda c: not c.last_complete_retrieval_at or c.last_complete_retrieval_at < since
-        )
+        return now - (now - previous_run) * 3 / 4
 
     # -- the button ---------------------------------------------------------------------------
 
@@ -469,9 +482,13 @@ class CodaboxConnection(models.Model):
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         return self._retrieval_notification(self._retrieve(with_commit=with_commit))
 
-    def _retrieval_notification(self, result):
+    def _retrieval_notification(self, result, company=None):
+        """The notification of a retrieval's (or a file collection's) ``result``, titled with
+        the connection's company, else ``company``."""
+        company = self.company_id or company
         if result["busy"]:
             return self._notification(
+                company,
                 _(
                     "A retrieval for this company is already running (the daily job or another "
                     "user): its statements appear when it ends."
@@ -508,14 +525,15 @@ class CodaboxConnection(models.Model):
         if not lines:
             lines.append(_("No new document from CodaBox."))
         level = "danger" if result["error"] else "warning" if failed else "success"
-        return self._notification("\n".join(lines), level)
+        return self._notification(company, "\n".join(lines), level)
 
-    def _notification(self, message, level):
+    @api.model
+    def _notification(self, company, message, level):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("CodaBox: %(company)s", company=self.company_id.name),
+                "title": _("CodaBox: %(company)s", company=company.name),
                 "message": message,
                 "type": level,
                 "sticky": level != "success",

@@ -36,11 +36,36 @@ class CodaboxDocument(models.Model):
     _check_company_auto = True
 
     connection_id = fields.Many2one(
-        "codabox.connection", required=True, readonly=True, ondelete="restrict", index=True
+        "codabox.connection",
+        readonly=True,
+        ondelete="restrict",
+        index=True,
+        help="The CodaBox connection (API) that delivered it.",
     )
-    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
-    feed_id = fields.Char(required=True, readonly=True)
-    feed_index = fields.Char(required=True, readonly=True)
+    source_id = fields.Many2one(
+        "codabox.delivery.source",
+        string="File delivery",
+        readonly=True,
+        ondelete="restrict",
+        index=True,
+        help="The file delivery (SFTP, FTPES or folder) that delivered it.",
+    )
+    company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_company_id",
+        store=True,
+        readonly=False,  # set by the file delivery; users have read access only
+        precompute=True,
+        required=True,
+        index=True,
+    )
+    feed_id = fields.Char(readonly=True)
+    feed_index = fields.Char(readonly=True)
+    file_name = fields.Char(readonly=True, help="The delivered file's name (file delivery).")
+    source_path = fields.Char(string="Path", readonly=True, help="Where the file was delivered.")
+    source_client_code = fields.Char(string="Client code", readonly=True)
+    source_identity = fields.Char(readonly=True, copy=False, index=True)
+    source_content_key = fields.Char(readonly=True, copy=False, index=True)
     kind = fields.Char(
         string="CodaBox document model", readonly=True, help="CodaBox's name for the kind."
     )
@@ -92,15 +117,35 @@ class CodaboxDocument(models.Model):
             "unique(feed_id, feed_index)",
             "A CodaBox feed entry is recorded once.",
         ),
+        (
+            "source_content_unique",
+            "unique(source_id, source_content_key)",
+            "A delivered file is recorded once, whatever its name.",
+        ),
+        (
+            "delivered_by",
+            "CHECK(connection_id IS NOT NULL OR source_id IS NOT NULL)",
+            "A CodaBox document comes from a connection or a file delivery.",
+        ),
     ]
 
-    @api.depends("kind", "account_number", "statement_date", "feed_index")
+    @api.depends("kind", "account_number", "statement_date", "feed_index", "file_name")
     def _compute_display_name(self):
         for document in self:
             parts = [document.kind and document.kind.upper(), document.account_number]
             if document.statement_date:
                 parts.append(fields.Date.to_string(document.statement_date))
-            document.display_name = " ".join(p for p in parts if p) or document.feed_index
+            document.display_name = (
+                " ".join(p for p in parts if p) or document.feed_index or document.file_name
+            )
+
+    @api.depends("connection_id.company_id")
+    def _compute_company_id(self):
+        """The connection's company; a file delivery's documents get theirs at creation (by
+        their client code)."""
+        for document in self:
+            if document.connection_id:
+                document.company_id = document.connection_id.company_id
 
     @api.depends("kind")
     @api.depends_context("lang")
@@ -191,6 +236,40 @@ class CodaboxDocument(models.Model):
         return document
 
     @api.model
+    def _store_delivered_file(self, source, company, file, files):
+        """Record a file a delivery source fetched (a ``delivery.DeliveredFile`` with its
+        digest) with its formats, before anything else happens to it: like ``_store``."""
+        values = {
+            "source_id": source.id,
+            "company_id": company.id,
+            "kind": file.kind,
+            "file_name": file.name,
+            "source_path": file.path,
+            "source_client_code": file.client_code,
+            "source_identity": file.identity,
+            "source_content_key": file.content_key,
+        }
+        entry = FeedEntry(file.name, file.kind, {})
+        problem = self._delivery_problem(entry, files)
+        if problem:
+            values.update(state="failed", error_message=problem, imported_at=fields.Datetime.now())
+        elif file.kind != "coda":
+            values.update(
+                state="ignored",
+                imported_at=fields.Datetime.now(),
+                error_message=_(
+                    "Documents of type %(kind)s are kept here with their files but not imported.",
+                    kind=file.kind,
+                ),
+            )
+        # sudo: the ledger is written by this code only; users have read access.
+        document = self.sudo().create(values)
+        document._attach_files(files)
+        if document.state == "failed":
+            document._schedule_problem_activity()
+        return document
+
+    @api.model
     def _delivery_problem(self, entry, files):
         """Why what CodaBox delivered for ``entry`` cannot be imported, or False.
 
@@ -219,7 +298,10 @@ class CodaboxDocument(models.Model):
         """Attach the delivered formats, replacing the ones attached before."""
         self.ensure_one()
         metadata = self.metadata if isinstance(self.metadata, dict) else {}
-        name = f"{metadata.get('iban') or self.feed_index}-{metadata.get('new_balance_date') or ''}"
+        name = self.file_name and self.file_name.rsplit(".", 1)[0]
+        if not name:
+            iban = metadata.get("iban") or self.feed_index
+            name = f"{iban}-{metadata.get('new_balance_date') or ''}"
         values = {}
         for fmt, field, mimetype in (
             ("cod", "coda_attachment_id", "application/octet-stream"),
@@ -394,7 +476,7 @@ class CodaboxDocument(models.Model):
     def _schedule_problem_activity(self):
         """One to-do for an accounting administrator of the company per failed document."""
         for document in self:
-            document.connection_id._schedule_problem_activity(
+            (document.connection_id or document.source_id)._schedule_problem_activity(
                 document,
                 _("CodaBox document to check: %(document)s", document=document.display_name),
                 document.error_message,
@@ -417,8 +499,8 @@ class CodaboxDocument(models.Model):
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         api_model = self.env["codabox.api"]
         for document in self.sudo():  # sudo: the credentials are the system's (checked above)
-            if document.state == "imported":
-                continue
+            if document.state == "imported" or not document.connection_id:
+                continue  # a file delivery's files are stored whole: Retry imports them
             client = document.connection_id._client()
             # Still in the feed: an ordinary download; acknowledged: CodaBox's re-download.
             fetch = client.redownload if document.acknowledged else client.download

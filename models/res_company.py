@@ -27,6 +27,19 @@ class ResCompany(models.Model):
     codabox_connection_ids = fields.One2many(
         "codabox.connection", "company_id", string="CodaBox connections"
     )
+    codabox_client_code = fields.Char(
+        string="CodaBox client code",
+        help="The company's client code at CodaBox: the name of its folder in CodaBox's file "
+        "delivery (SFTP, FTPES).",
+    )
+
+    _sql_constraints = [
+        (
+            "codabox_client_code_unique",
+            "unique(codabox_client_code)",
+            "Two companies cannot have the same CodaBox client code.",
+        ),
+    ]
 
     def _codabox_office_vat(self):
         """The office VAT: the accounting firm's, else the setting, normalised (BE0123456789)."""
@@ -52,6 +65,35 @@ class ResCompany(models.Model):
                 )
             )
         return _normalise_vat(self.vat)
+
+    def _codabox_retrieve_now(self, with_commit=True):
+        """ "Retrieve from CodaBox" for the company: its CodaBox connection (API) and the file
+        deliveries that bring its files, in one notification. The caller checked the rights.
+
+        See codabox.connection.action_retrieve for ``with_commit``.
+        """
+        self.ensure_one()
+        connection = self._codabox_connection().with_company(self)
+        sources = self.env["codabox.delivery.source"]._companies_served(self)
+        if not connection and not sources:
+            raise UserError(
+                _(
+                    "%(company)s is not connected to CodaBox: connect it from Accounting "
+                    "settings, CodaBox, Manage Connection, or give it its client code in a "
+                    "CodaBox file delivery.",
+                    company=self.name,
+                )
+            )
+        result = {"documents": self.env["codabox.document"], "busy": False, "error": False}
+        errors = []
+        for outcome in ([connection._retrieve(with_commit=with_commit)] if connection else []) + [
+            source._collect(with_commit=with_commit, companies=self) for source in sources
+        ]:
+            result["documents"] |= outcome["documents"]
+            result["busy"] = result["busy"] or outcome["busy"]
+            errors += [outcome["error"]] if outcome["error"] else []
+        result["error"] = "\n".join(errors) or False
+        return self.env["codabox.connection"]._retrieval_notification(result, self)
 
     def _codabox_connection(self):
         """The company's live connection (not revoked), or an empty recordset."""

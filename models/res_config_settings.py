@@ -1,5 +1,4 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,6 +11,8 @@ class ResConfigSettings(models.TransientModel):
     codabox_auto_reconcile = fields.Boolean(
         related="company_id.codabox_auto_reconcile", readonly=False
     )
+    codabox_client_code = fields.Char(related="company_id.codabox_client_code", readonly=False)
+    codabox_delivery_count = fields.Integer(compute="_compute_codabox_connection_id")
     codabox_connection_id = fields.Many2one(
         "codabox.connection", string="CodaBox connection", compute="_compute_codabox_connection_id"
     )
@@ -22,8 +23,10 @@ class ResConfigSettings(models.TransientModel):
 
     @api.depends("company_id")
     def _compute_codabox_connection_id(self):
+        Source = self.env["codabox.delivery.source"]
         for settings in self:
             settings.codabox_connection_id = settings.company_id._codabox_connection()
+            settings.codabox_delivery_count = len(Source._companies_served(settings.company_id))
 
     def action_codabox_manage_connection(self):
         self.ensure_one()
@@ -40,9 +43,12 @@ class ResConfigSettings(models.TransientModel):
         """See codabox.connection.action_retrieve for ``with_commit``."""
         self.ensure_one()
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
-        connection = self.codabox_connection_id
-        if not connection:
-            raise UserError(
-                _("%(company)s is not connected to CodaBox.", company=self.company_id.name)
-            )
-        return connection.action_retrieve(with_commit=with_commit)
+        return self.company_id._codabox_retrieve_now(with_commit=with_commit)
+
+    def action_codabox_delivery_sources(self):
+        """The file deliveries (SFTP, FTPES, folder): administrators only."""
+        self.ensure_one()
+        self.env["codabox.delivery.source"]._check_admin()
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "l10n_be_codabox_connect.codabox_delivery_source_action"
+        )
