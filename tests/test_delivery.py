@@ -1,4 +1,4 @@
-"""delivery/ against real servers on 127.0.0.1 (tests/delivery_servers.py): paramiko's SFTP
+"""delivery/ against real servers on 127.0.0.1 (dev/delivery_servers.py): paramiko's SFTP
 server, pyftpdlib's FTPES server, and a local folder. No mock anywhere.
 
 Most tests run on the three sources (the ``served`` fixture). ``collect`` below is the
@@ -32,7 +32,7 @@ from ..delivery import (
     SftpSource,
     scan,
 )
-from .delivery_servers import (
+from ..dev.delivery_servers import (
     HOST,
     FtpesServer,
     SftpServer,

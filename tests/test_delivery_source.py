@@ -1,5 +1,5 @@
 """CodaBox's file delivery in Odoo (codabox.delivery.source): the files of real SFTP and
-FTPES servers and of a folder, on 127.0.0.1 (tests/delivery_servers.py), collected, put
+FTPES servers and of a folder, on 127.0.0.1 (dev/delivery_servers.py), collected, put
 through the ledger (codabox.document), imported as statements and archived.
 
 The pure part (listing, complete files, fetching whole, archiving) is tested in
@@ -18,8 +18,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import new_test_user, tagged
 
 from ..dev.codagen import generate_statements, write_coda
+from ..dev.delivery_servers import FtpesServer, SftpServer, self_signed_certificate
 from .common import PDF, BelgianCompanyCase
-from .delivery_servers import FtpesServer, SftpServer, self_signed_certificate
 
 IBAN_A = "BE62510007547061"
 IBAN_B = "BE35310123456737"

@@ -1,10 +1,12 @@
-"""Real SFTP and FTPES servers on 127.0.0.1, in threads, for tests/test_delivery.py.
+"""Real SFTP and FTPES servers on 127.0.0.1, in threads: for the tests (tests/test_delivery.py,
+tests/test_delivery_source.py) and the demo's SFTP server (dev/scripts/sftp_server.py).
 
 ``SftpServer``: paramiko's own server side (``ServerInterface``, ``SFTPServer``) over a local
 folder, with password (and optionally public key) logins. ``FtpesServer``: pyftpdlib's
 ``TLS_FTPHandler`` (explicit TLS required on control and data connections, passive mode)
-with a certificate made by ``self_signed_certificate``. Both listen on a free port and
-serve a folder of the test (``root``). ``drop_after`` (file name -> bytes) makes either
+with a certificate made by ``self_signed_certificate``. Both serve a folder (``root``); the
+SFTP server listens on the given ``port`` (a free one by default), the FTPES server on a
+free port. ``drop_after`` (file name -> bytes) makes either
 server cut the connection once that many bytes of that file were sent, as a network
 failure would: the socket is shut down, no error reply is sent.
 """
@@ -131,10 +133,18 @@ class _SftpFolder(paramiko.SFTPServerInterface):
 class SftpServer:
     """``with SftpServer(root) as server:`` serves ``root`` on ``server.port``; its host key's
     fingerprint (OpenSSH's SHA256 form, by paramiko) is ``server.fingerprint``; ``logins``
-    records each login attempt's user name."""
+    records each login attempt's user name.
 
-    def __init__(self, root, *, username="office", password="s3cret-pw", host_key=None):
+    ``host_key``: a paramiko private key, e.g. read from a file so that the fingerprint stays
+    the same from one start to the next (a new ECDSA key by default); ``port``: the port to
+    listen on (0, the default: a free one).
+    """
+
+    def __init__(
+        self, root, *, username="office", password="s3cret-pw", host_key=None, port=0
+    ):
         self.root, self.username, self.password = str(root), username, password
+        self.port = port
         self.host_key = host_key or paramiko.ECDSAKey.generate()
         self.fingerprint = self.host_key.fingerprint
         self.authorized_keys = []
@@ -144,7 +154,7 @@ class SftpServer:
         self._transports = []
 
     def __enter__(self):
-        self._listener = socket.create_server((HOST, 0))
+        self._listener = socket.create_server((HOST, self.port))
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._serve, name="test-sftp", daemon=True)
