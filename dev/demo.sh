@@ -9,8 +9,12 @@
 # the first demo database and kept for the next ones. The sandbox (DEMO_SANDBOX_PORT, default
 # 8070) keeps its state in .odoo/, next to its seed, so connections made in Odoo survive a
 # restart; both start again from scratch with the database. Odoo is served on
-# 127.0.0.1:$DEMO_PORT (default 8069). Ctrl-C (or SIGINT/SIGTERM to make's process group)
-# stops Odoo and the sandbox.
+# 127.0.0.1:$DEMO_PORT (default 8069). CodaBox's file delivery: an SFTP server
+# (dev/scripts/sftp_server.py) on 127.0.0.1:$DEMO_SFTP_PORT (default 8022) serves
+# .odoo/demo-sftp/, where dev/demo_data.py writes the CODA files of a small business (SME)
+# that receives them by SFTP, and collects them; its host key (.odoo/demo-sftp-host-key) is
+# made once and kept, so that the key Odoo pinned stays the server's. Ctrl-C (or
+# SIGINT/SIGTERM to make's process group) stops Odoo, the sandbox and the SFTP server.
 #
 # A further database of the same office: run the demo again with another DEMO_DB while the
 # first one runs. Its sandbox answering on DEMO_SANDBOX_PORT (or the one SANDBOX_URL names) is
@@ -18,7 +22,8 @@
 # into it; Odoo is served on the first free port from 8071 (or DEMO_PORT) and shown as
 # http://localhost:<port>, another host name than the first database's, so that the browser
 # keeps a session in each. Ctrl-C stops that Odoo only. The database remembers that it is a
-# further one: it needs a running sandbox at each start.
+# further one: it needs a running sandbox at each start. It has no SFTP server: the first
+# database's delivery shows it.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/odoo-env.sh
@@ -26,12 +31,16 @@ source "$ROOT/dev/odoo-env.sh"
 DB=${DEMO_DB:-codabox_demo}
 TEMPLATE=${DEMO_TEMPLATE_DB:-codabox_demo_template}
 SANDBOX_PORT=${DEMO_SANDBOX_PORT:-8070}
+SFTP_PORT=${DEMO_SFTP_PORT:-8022}
 HOST=127.0.0.1
 # The default database's files keep the names the README gives; others get their own.
 [ "$DB" = codabox_demo ] && suffix="" || suffix="-$DB"
 SEED="$STATE/demo-sandbox-seed$suffix.json"
 SANDBOX_STATE="$STATE/demo-sandbox-state$suffix.json"
 SANDBOX_LOG="$STATE/demo-sandbox$suffix.log"
+SFTP_ROOT="$STATE/demo-sftp$suffix"
+SFTP_LOG="$STATE/demo-sftp$suffix.log"
+SFTP_HOST_KEY="$STATE/demo-sftp-host-key$suffix"
 PY="$VENV/bin/python"
 
 say() { echo "demo: $*"; }
@@ -40,8 +49,9 @@ fail() { echo "demo: $*" >&2; exit 1; }
 [ "$DB" != "$TEMPLATE" ] || fail "DEMO_DB and DEMO_TEMPLATE_DB are both $DB: choose two names."
 
 # --- ports -----------------------------------------------------------------------------------
-[[ "$SANDBOX_PORT" =~ ^[0-9]+$ && "${DEMO_PORT:-0}" =~ ^[0-9]+$ ]] \
-    || fail "DEMO_PORT (${DEMO_PORT:-}) and DEMO_SANDBOX_PORT ($SANDBOX_PORT) must be port numbers."
+[[ "$SANDBOX_PORT" =~ ^[0-9]+$ && "${DEMO_PORT:-0}" =~ ^[0-9]+$ && "$SFTP_PORT" =~ ^[0-9]+$ ]] \
+    || fail "DEMO_PORT (${DEMO_PORT:-}), DEMO_SANDBOX_PORT ($SANDBOX_PORT) and DEMO_SFTP_PORT" \
+        "($SFTP_PORT) must be port numbers."
 # Taken when it cannot be bound the way the servers bind it (SO_REUSEADDR: a port left in
 # TIME_WAIT by the previous demo is free).
 port_taken() {
@@ -82,7 +92,14 @@ if psql -d "$DB" -Atc "$installed" 2>/dev/null | grep -q 1; then
                                 WHERE key = 'codabox_demo.database'")
     role=${role:-first}  # made before further databases existed
 fi
-DEMO_SOFTWARE_ID=$(cd "$ROOT" && "$PY" -c 'from dev.demo_data import SOFTWARE_ID; print(SOFTWARE_ID)')
+# The demo data's constants: the sandbox's software id; the SFTP login, the SME it serves and
+# the client code no company has (see dev/demo_data.py).
+{
+    read -r DEMO_SOFTWARE_ID; read -r SFTP_USERNAME; read -r SFTP_PASSWORD
+    read -r SME; read -r SME_CODE; read -r UNKNOWN_CODE
+} < <(cd "$ROOT" && "$PY" -c 'from dev.demo_data import *
+print(SOFTWARE_ID, SFTP_USERNAME, SFTP_PASSWORD, SME["name"], SME["client_code"],
+      UNKNOWN_CLIENT_CODE, sep="\n")')
 SHARED="" SOFTWARE_ID=$DEMO_SOFTWARE_ID
 if [ -n "${SANDBOX_URL:-}" ]; then
     SANDBOX_URL=${SANDBOX_URL%/}
@@ -102,6 +119,12 @@ else
     check_port "$SANDBOX_PORT" DEMO_SANDBOX_PORT "the CodaBox sandbox"
 fi
 ROLE=${role:-$([ -n "$SHARED" ] && echo further || echo first)}
+# The first database of the office runs the SFTP server of its file delivery.
+if [ "$ROLE" = first ]; then
+    [ "$SFTP_PORT" != "$SANDBOX_PORT" ] \
+        || fail "DEMO_SFTP_PORT and DEMO_SANDBOX_PORT are both $SFTP_PORT: choose two ports."
+    check_port "$SFTP_PORT" DEMO_SFTP_PORT "the demo's SFTP server"
+fi
 
 # Odoo's port; a further database's address names localhost, not 127.0.0.1: a browser keeps
 # one session cookie per host name, and the first database's would log this one out.
@@ -113,10 +136,15 @@ elif [ "$ROLE" = first ]; then
     check_port "$PORT" DEMO_PORT Odoo
 else
     PORT=8071
-    while [ "$PORT" = "$SANDBOX_PORT" ] || port_taken "$PORT"; do PORT=$((PORT + 1)); done
+    # Not the first demo's SFTP port either, even while that demo is not running.
+    while [ "$PORT" = "$SANDBOX_PORT" ] || [ "$PORT" = "$SFTP_PORT" ] || port_taken "$PORT"; do
+        PORT=$((PORT + 1))
+    done
 fi
 [ "$PORT" != "$SANDBOX_PORT" ] \
     || fail "DEMO_PORT and DEMO_SANDBOX_PORT are both $PORT: choose two ports."
+[ "$ROLE" != first ] || [ "$PORT" != "$SFTP_PORT" ] \
+    || fail "DEMO_PORT and DEMO_SFTP_PORT are both $PORT: choose two ports."
 LOCAL_URL="http://$HOST:$PORT"
 ODOO_URL=$([ "$ROLE" = first ] && echo "$LOCAL_URL" || echo "http://localhost:$PORT")
 
@@ -147,6 +175,8 @@ if [ -n "$role" ]; then
 else
     # A sandbox of its own starts afresh: its connections belong to the database made before.
     [ -n "$SHARED" ] || rm -f "$SANDBOX_STATE"
+    # So does the SFTP folder: its archive holds what the database made before collected.
+    [ "$ROLE" != first ] || rm -rf "$SFTP_ROOT"
     if psql -d "$TEMPLATE" -Atc "$installed" 2>/dev/null | grep -q 1; then
         say "creating database $DB as a copy of $TEMPLATE, upgrading l10n_be_codabox_connect"
         copy_db "$TEMPLATE" "$DB"
@@ -161,14 +191,8 @@ else
         copy_db "$DB" "$TEMPLATE"
     fi
 fi
-say "demo data: accounting office, client companies, invoices, CODA files for the sandbox"
-further=()
-[ "$ROLE" = first ] || further=(--further)
-"$PY" "$ROOT/dev/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
-    --odoo-url "$ODOO_URL" --seed-out "$SEED" --software-id "$SOFTWARE_ID" "${further[@]}"
-
 # --- the servers, stopped on exit ------------------------------------------------------------
-SANDBOX_PID="" ODOO_PID="" SIGNALLED=""
+SANDBOX_PID="" ODOO_PID="" SFTP_PID="" SIGNALLED=""
 # Stops what this script started: TERM, then KILL if still there 15 s later. After Ctrl-C (or
 # a signal to the process group) Odoo got the signal too and is shutting down: it gets a few
 # seconds first, since a second signal would force it down.
@@ -182,10 +206,15 @@ stop() {
 }
 cleanup() {
     trap '' INT TERM
-    if [ -n "$ODOO_PID$SANDBOX_PID" ]; then
-        say "stopping Odoo$([ -z "$SANDBOX_PID" ] || echo " and the sandbox")"
+    if [ -n "$ODOO_PID$SANDBOX_PID$SFTP_PID" ]; then
+        local what=""
+        [ -z "$ODOO_PID" ] || what="Odoo"
+        [ -z "$SANDBOX_PID" ] || what+="${what:+, }the sandbox"
+        [ -z "$SFTP_PID" ] || what+="${what:+, }the SFTP server"
+        say "stopping $what"
         stop "$ODOO_PID" "$([ -n "$SIGNALLED" ] && echo 5 || echo 0)"
         stop "$SANDBOX_PID" 0
+        stop "$SFTP_PID" "$([ -n "$SIGNALLED" ] && echo 2 || echo 0)"
         wait 2>/dev/null || true
     fi
 }
@@ -215,6 +244,33 @@ while time.monotonic() < deadline:
     time.sleep(0.5)
 sys.exit(1)' "$url" "$pid" "$seconds"
 }
+
+# The demo's SFTP server (first database only), before the demo data: they write the files it
+# serves and collect them through it.
+if [ "$ROLE" = first ]; then
+    say "starting the SFTP server of the file delivery on $HOST:$SFTP_PORT (folder $SFTP_ROOT)"
+    (cd "$ROOT" && exec "$PY" dev/scripts/sftp_server.py --root "$SFTP_ROOT" --port "$SFTP_PORT" \
+        --username "$SFTP_USERNAME" --password "$SFTP_PASSWORD" --host-key "$SFTP_HOST_KEY") \
+        >"$SFTP_LOG" 2>&1 </dev/null &
+    SFTP_PID=$!
+    for ((i = 0; i < 300; i++)); do
+        grep -q "listening on" "$SFTP_LOG" 2>/dev/null && break
+        kill -0 "$SFTP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q "listening on" "$SFTP_LOG" 2>/dev/null \
+        || { cat "$SFTP_LOG" >&2; fail "the SFTP server did not start (log above, in $SFTP_LOG)."; }
+fi
+
+say "demo data: accounting office, client companies, invoices, CODA files for the sandbox"
+data_args=()
+if [ "$ROLE" = first ]; then
+    data_args=(--sftp-root "$SFTP_ROOT" --sftp-port "$SFTP_PORT")
+else
+    data_args=(--further)
+fi
+"$PY" "$ROOT/dev/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
+    --odoo-url "$ODOO_URL" --seed-out "$SEED" --software-id "$SOFTWARE_ID" "${data_args[@]}"
 
 # The seed into the running sandbox: the documents (and companies) it lacks.
 merge_seed() {
@@ -263,8 +319,13 @@ print(office["name"], office["users"][0]["login"], office["users"][0]["password"
       sep="\n")' "$SEED") || true
 { read -r OFFICE; read -r LOGIN; read -r PASSWORD; read -r FIRST; read -r SECOND; } <<<"$INFO"
 
-CTRL_C=$([ -n "$SHARED" ] && echo "Ctrl-C stops this Odoo; the sandbox is another demo's." \
-    || echo "Ctrl-C stops Odoo and the sandbox.")
+if [ -z "$SHARED" ]; then
+    CTRL_C="Ctrl-C stops Odoo, the sandbox and the SFTP server."
+elif [ "$ROLE" = first ]; then
+    CTRL_C="Ctrl-C stops this Odoo and the SFTP server; the sandbox is another demo's."
+else
+    CTRL_C="Ctrl-C stops this Odoo; the sandbox is another demo's."
+fi
 if [ "$ROLE" = first ]; then
     if [ -n "$SHARED" ]; then
         SANDBOX_HINT=" SANDBOX_URL=$SANDBOX_URL"
@@ -276,6 +337,7 @@ if [ "$ROLE" = first ]; then
   CodaBox Connect demo: $ODOO_URL/odoo
     Odoo login:        admin / admin                  (database $DB)
     MyCodaBox sign-in: $LOGIN / $PASSWORD   (the sandbox, $SANDBOX_URL)
+    SFTP delivery:     sftp://$HOST:$SFTP_PORT, $SFTP_USERNAME / $SFTP_PASSWORD   (folder $SFTP_ROOT)
 
   1. You are in $FIRST, a client of the accounting office $OFFICE.
      Invoicing (Odoo Community's accounting app) > Configuration > Settings > CodaBox >
@@ -291,6 +353,12 @@ if [ "$ROLE" = first ]; then
   4. In $SECOND, the statement of a second account, which has no bank
      journal, failed: Invoicing > Accounting > CodaBox Documents, the Failed one: Create
      journal, save it, then Retry import.
+  5. $SME receives its CODA by SFTP (client code $SME_CODE):
+     the demo collected them already from its SFTP server, as the daily job does. Switch to
+     it: Invoicing > Dashboard, the bank journal's statements, with their PDF. Invoicing >
+     Configuration > Banks > CodaBox File Deliveries, "CodaBox SFTP (demo)": the host key
+     pinned, the file of client code $UNKNOWN_CODE that no company has; the imported files
+     are in $SFTP_ROOT/archive.
 
   A further database of the same office, next to this one: while this demo runs, in
   another terminal, DEMO_DB=codabox_demo_2${SANDBOX_HINT} make demo; it is connected
@@ -329,9 +397,11 @@ if [ -n "$SHARED" ]; then
     say "Odoo stopped (exit $status)"
     exit "$status"
 fi
-wait -n "$ODOO_PID" "$SANDBOX_PID" || status=$?
+wait -n "$ODOO_PID" "$SANDBOX_PID" "$SFTP_PID" || status=$?
 if ! kill -0 "$SANDBOX_PID" 2>/dev/null; then
     say "the sandbox stopped (exit $status; log: $SANDBOX_LOG)"
+elif ! kill -0 "$SFTP_PID" 2>/dev/null; then
+    say "the SFTP server stopped (exit $status; log: $SFTP_LOG)"
 else
     say "Odoo stopped (exit $status)"
 fi

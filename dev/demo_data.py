@@ -4,7 +4,8 @@ Run by dev/demo.sh with the virtualenv's Python, Odoo used as a library::
 
     python dev/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
         --sandbox-url http://127.0.0.1:8070 --odoo-url http://127.0.0.1:8069 \\
-        --seed-out .odoo/demo-sandbox-seed.json [--further]
+        --seed-out .odoo/demo-sandbox-seed.json [--further] \\
+        [--sftp-root .odoo/demo-sftp --sftp-port 8022]
 
 In the database: the main company becomes the accounting office "Fiduciaire Demo"; the client
 companies (CLIENTS; FURTHER_CLIENTS with ``--further``, for a further database of the same
@@ -22,9 +23,20 @@ communication of another client's invoice. They hold globalisations and a bank's
 message too. One client has a second account, without a bank journal in Odoo: the statement
 CodaBox delivers for it fails until the journal is made ("Create journal", then "Retry").
 
+CodaBox's file delivery, with ``--sftp-root`` (the first database only; dev/demo.sh serves
+that folder with its own SFTP server on ``--sftp-port``, started before this script): a small
+business with a CodaBox contract of its own (SME), which receives its CODA by SFTP only, gets
+its client code and a bank journal; two days of its CODA files and their PDFs are written in
+the folder under ``<client code>/CODA/``, and one file under a client code no company has;
+the delivery "CodaBox SFTP (demo)" (FTP at CodaBox, SFTP on 127.0.0.1) serves the SME. Then
+the delivery is collected, as the daily job does, whenever its company's files wait in the
+folder: its statements are imported, the files moved to ``archive/``, the server's host key
+pinned.
+
 Idempotent and reproducible: records are found by VAT number, code or reference before being
 made, the dates are fixed when the database first gets its demo data, and the randomness is
-seeded; a second run changes nothing in the database and writes the same seed.
+seeded; a second run changes nothing in the database and writes the same seed (the files
+already collected are in the SFTP folder's archive: they are not written again).
 """
 
 import argparse
@@ -56,6 +68,16 @@ DATE_PARAM = "codabox_demo.date"  # the day the demo data was first made: all da
 ROLE_PARAM = "codabox_demo.database"
 SOFTWARE_ID = "d3e0c0da-b0c5-4a1d-9e2f-0de40c0dab0c"
 STATEMENT_DAYS = 5
+
+# The demo's CodaBox file delivery (see the module's docstring): its login on dev/demo.sh's
+# SFTP server, its name in Odoo, how many days of the SME's statements it delivers, and the
+# client code of the file that no company has.
+SFTP_USERNAME = "fleurs-martin"
+SFTP_PASSWORD = "sftp-demo"
+SFTP_SOURCE = "CodaBox SFTP (demo)"
+SFTP_DAYS = 2
+UNKNOWN_CLIENT_CODE = "40999"
+SFTP_ARCHIVE = "archive"  # where a collection moves the files it imported
 
 
 def belgian_vat(seven_digits):
@@ -230,6 +252,33 @@ FURTHER_CLIENTS = [
 ]
 
 
+# A small business with its own CodaBox contract (not a client of the office in CodaBox): its
+# CODA comes by SFTP only ("FTP at CodaBox"), collected by the delivery of the first database.
+# Like a client above; "client_code" is its folder in the delivery. Its statements pay the
+# first invoice (day 1, structured communication); the second stays open.
+SME = {
+    "code": "MARTIN",
+    "client_code": "40117",
+    "name": "Fleurs Martin SRL (SME, SFTP)",
+    "vat": belgian_vat("6371428"),
+    "street": "Rue des Fripiers 17",
+    "zip": "1000",
+    "city": "Bruxelles",
+    "bank": "523-0871346",
+    "opening_balance": "6215.30",
+    "customers": [
+        ("Hôtel Métropole SA", "4120563", "001-8834120", "Place de Brouckère 31, 1000 Bruxelles"),
+        ("Galerie Lemaire SRL", "5509317", "068-1190446", "Rue de Namur 80, 1000 Bruxelles"),
+        ("Traiteur Simons", "7204418", "363-5512730", "Rue Haute 145, 1000 Bruxelles"),
+    ],
+    "invoices": [
+        (0, "Compositions florales, hall d'entrée", 1, "385.00", 1, "ogm"),
+        (1, "Bouquets de vernissage", 6, "42.50", None, None),
+    ],
+    "foreign": [],
+}
+
+
 def clients_of(role):
     """The client companies of a "first" or a "further" demo database."""
     return FURTHER_CLIENTS if role == "further" else CLIENTS
@@ -283,8 +332,20 @@ def _paid_amount(total, how):
 class DemoData:
     """Makes (or finds) the demo records; ``run`` returns the sandbox seed."""
 
-    def __init__(self, env, sandbox_url, odoo_url, role="first", software_id=SOFTWARE_ID):
+    def __init__(
+        self,
+        env,
+        sandbox_url,
+        odoo_url,
+        role="first",
+        software_id=SOFTWARE_ID,
+        sftp_root=None,
+        sftp_port=None,
+    ):
         self.env = env
+        self.sftp_root = sftp_root if role == "first" else None
+        self.sftp_port = sftp_port
+        self.sftp_source = env["codabox.delivery.source"]
         self.sandbox_url = sandbox_url.rstrip("/")
         self.odoo_url = odoo_url.rstrip("/")
         self.role = role
@@ -360,8 +421,9 @@ class DemoData:
         # Copies, to which _client adds their records.
         self.clients = [dict(client) for client in clients_of(self.role)]
         companies = [self._client(office, client) for client in self.clients]
+        sme = self._sme() if self.sftp_root else self.env["res.company"]
         admin = self.env.ref("base.user_admin")
-        missing = (office | self.env["res.company"].union(*companies)) - admin.company_ids
+        missing = (office | sme | self.env["res.company"].union(*companies)) - admin.company_ids
         if missing:
             admin.company_ids = [(4, company.id) for company in missing]
         # The admin starts in the first client company, where "Create connection" is.
@@ -405,6 +467,7 @@ class DemoData:
         return office
 
     def _client(self, office, client):
+        """The client company of ``office`` (None: a company of its own, the SME)."""
         Company = self.env["res.company"]
         company = Company.search([("vat", "=", client["vat"])], limit=1)
         if not company:
@@ -421,7 +484,8 @@ class DemoData:
             if "iap_enrich_auto_done" in Company._fields:
                 vals["iap_enrich_auto_done"] = True  # partner_autocomplete: no call to Odoo's IAP
             company = Company.create(vals)
-        self._ensure(company, {"account_representative_id": office.partner_id.id})
+        if office:
+            self._ensure(company, {"account_representative_id": office.partner_id.id})
         if not company.chart_template:
             self.env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
         env = self.env(context={"allowed_company_ids": [company.id]})
@@ -540,6 +604,102 @@ class DemoData:
         )
         move.action_post()
         return move
+
+    # --- CodaBox's file delivery (SFTP) ---------------------------------------------------
+
+    def _sme(self):
+        """The SME, its files in the SFTP folder, and the delivery that serves it."""
+        self.sme = dict(SME)
+        company = self._client(None, self.sme)
+        self._ensure(company, {"codabox_client_code": SME["client_code"]})
+        self._write_sftp_files()
+        Source = self.env["codabox.delivery.source"].with_context(active_test=False)
+        source = Source.search([("name", "=", SFTP_SOURCE)], limit=1)
+        values = {
+            "location": "codabox",
+            "protocol": "sftp",
+            "host": "127.0.0.1",
+            "port": self.sftp_port,
+            "username": SFTP_USERNAME,
+            "root_path": False,
+            "archive_folder": SFTP_ARCHIVE,
+        }
+        if not source:
+            source = Source.create(
+                {
+                    "name": SFTP_SOURCE,
+                    "password": SFTP_PASSWORD,
+                    "company_ids": [(6, 0, company.ids)],
+                    **values,
+                }
+            )
+        else:
+            self._ensure(source, {**values, "password": SFTP_PASSWORD, "active": True})
+            if source.company_ids != company:
+                source.company_ids = [(6, 0, company.ids)]
+        self.sftp_source = source
+        return company
+
+    def _sftp_write(self, path, content):
+        """Writes a file of the SFTP folder as CodaBox does (under a temporary name, then
+        renamed), unless it is there already or was archived by a collection. True if
+        written."""
+        root = os.path.abspath(self.sftp_root)
+        target = os.path.join(root, path)
+        archived = os.path.join(root, SFTP_ARCHIVE, path)
+        if os.path.exists(target) or os.path.exists(archived):
+            return False
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(f"{target}.part", "wb") as file:
+            file.write(content)
+        os.replace(f"{target}.part", target)
+        return True
+
+    def _write_sftp_files(self):
+        """The SME's first SFTP_DAYS CODA files with their PDFs, and a file under a client
+        code no company has (a client of the delivery's login that Odoo does not keep)."""
+        for document in self._documents(self.sme)[:SFTP_DAYS]:
+            metadata = document["metadata"]
+            stem = f"{metadata['iban']}_{metadata['new_balance_date'].replace('-', '')}"
+            folder = f"{SME['client_code']}/CODA"
+            self._sftp_write(f"{folder}/{stem}.cod", base64.b64decode(document["cod"]))
+            self._sftp_write(f"{folder}/{stem}.pdf", base64.b64decode(document["pdf"]))
+        iban = belgian_iban("751-0442187")
+        day = self.days[-1]
+        cod = write_coda(
+            generate_statements(
+                iban=iban,
+                holder_name="Boucherie Lemaire",
+                start_date=day,
+                movements_per_statement=3,
+                seed=40999,
+                first_coda_sequence=self._statement_number(day),
+            )
+        )
+        self._sftp_write(f"{UNKNOWN_CLIENT_CODE}/CODA/{iban}_{day:%Y%m%d}.cod", cod)
+
+    def collect(self):
+        """Collects the delivery as the daily job does, when files of its companies wait in
+        the SFTP folder (or its host key is not pinned yet): a line saying what came, or
+        None when there was nothing to collect."""
+        source = self.sftp_source
+        if not source:
+            return None
+        waiting = os.path.join(self.sftp_root, SME["client_code"])
+        files = [name for _dirs, _sub, names in os.walk(waiting) for name in names]
+        if not files and source.host_key_fingerprint:
+            return None
+        result = source._collect()
+        documents = result["documents"]
+        statements = documents.statement_ids
+        text = (
+            f"demo data: {SFTP_SOURCE} collected on 127.0.0.1:{self.sftp_port}: "
+            f"{len(documents)} file(s), {len(statements)} statement(s) imported into "
+            f"{SME['name']}"
+        )
+        if result["error"]:
+            text += f"; ERROR: {result['error']}"
+        return text
 
     # --- the sandbox seed ---------------------------------------------------------------
 
@@ -872,6 +1032,12 @@ def main(argv=None):
     parser.add_argument(
         "--software-id", default=SOFTWARE_ID, help="the sandbox's (when it runs already)"
     )
+    parser.add_argument(
+        "--sftp-root",
+        help="the folder dev/demo.sh's SFTP server serves: the SME's CODA files go there and "
+        "the delivery collecting them is made and collected (first database only)",
+    )
+    parser.add_argument("--sftp-port", type=int, default=8022, help="that SFTP server's port")
     args = parser.parse_args(argv)
 
     import odoo
@@ -885,10 +1051,20 @@ def main(argv=None):
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         role = "further" if args.further else "first"
-        seed = DemoData(env, args.sandbox_url, args.odoo_url, role, args.software_id).run()
+        demo = DemoData(
+            env,
+            args.sandbox_url,
+            args.odoo_url,
+            role,
+            args.software_id,
+            sftp_root=args.sftp_root,
+            sftp_port=args.sftp_port,
+        )
+        seed = demo.run()
         invoices = env["account.move"].search_count(
             [("ref", "=like", "DEMO-%"), ("move_type", "=", "out_invoice")]
         )
+        collected = demo.collect()
 
     text = json.dumps(seed, indent=1, ensure_ascii=False) + "\n"
     try:
@@ -907,6 +1083,8 @@ def main(argv=None):
         f"{len(seed['companies'])} client companies, {invoices} demo invoices, "
         f"{documents} CODA files in {args.seed_out}" + (" (unchanged)" if unchanged else "")
     )
+    if collected:
+        print(collected)
 
 
 if __name__ == "__main__":
