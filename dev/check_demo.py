@@ -4,7 +4,11 @@
 the demo data, asks the sandbox for its companies and their documents, goes through the
 connection flow (MyCodaBox's consent for the first client company, the office password for
 the second), retrieves their statements, and makes the journal a failed document lacks, then
-retries it. Writes the office password to PASSWORD_FILE for the next step.
+retries it. Writes the office password to PASSWORD_FILE for the next step. With
+``--sftp-port``, CodaBox's file delivery too: the SME's statements collected from the demo's
+SFTP server at its start (documents, statements with their PDF, the invoice they pay), the
+server's host key pinned, the file of a client code no company has reported and left in
+place, the imported files archived (as the SFTP server lists them).
 
 ``further``: a further database of the same office, made while the first demo runs. Checks
 that it uses the first demo's sandbox with clients of its own, connects its first client
@@ -13,7 +17,8 @@ new consent) and retrieves: only that company's statements come.
 
 One line per check; the exit status is the number of failed checks (at most 100)::
 
-    python dev/check_demo.py first|further ODOO_URL SANDBOX_URL DB SEED_FILE PASSWORD_FILE
+    python dev/check_demo.py first|further ODOO_URL SANDBOX_URL DB SEED_FILE PASSWORD_FILE \\
+        [--sftp-port N]
 """
 
 import argparse
@@ -22,6 +27,7 @@ import os
 import re
 import sys
 
+import paramiko
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +35,13 @@ sys.path.insert(0, ROOT)
 
 from dev.demo_data import (  # noqa: E402
     BANKS,
+    SFTP_ARCHIVE,
+    SFTP_DAYS,
+    SFTP_PASSWORD,
+    SFTP_SOURCE,
+    SFTP_USERNAME,
+    SME,
+    UNKNOWN_CLIENT_CODE,
     belgian_iban,
     clients_of,
     expected_payment_state,
@@ -213,7 +226,7 @@ class Checks:
             assert any("more than what is left to pay" in note for note in open_notes), open_notes
 
 
-def first(checks, seed_file, password_file):
+def first(checks, seed_file, password_file, sftp_port=None):
     call, state, check = checks.call, checks.state, checks.check
     specs = clients_of("first")
 
@@ -264,7 +277,9 @@ def first(checks, seed_file, password_file):
         )
         structured = [i for i in invoices if OGM.fullmatch(i["payment_reference"] or "")]
         assert len(structured) >= 6, invoices
-        assert {i["company_id"][0] for i in structured} == {c["id"] for c in state["clients"]}
+        sme = call("res.company", "search", [("codabox_client_code", "=", SME["client_code"])])
+        companies = {i["company_id"][0] for i in structured} - set(sme)
+        assert companies == {c["id"] for c in state["clients"]}, companies
         state["references"] = {i["payment_reference"] for i in structured}
 
     @check(
@@ -392,6 +407,118 @@ def first(checks, seed_file, password_file):
         )
         assert [len(s["attachment_ids"]) for s in statements] == [2], statements
 
+    if sftp_port:
+        sftp(checks, sftp_port)
+
+
+def sftp(checks, port):
+    """CodaBox's file delivery: what the demo collected from its SFTP server at its start."""
+    call, state, check = checks.call, checks.state, checks.check
+
+    @check(
+        f"SFTP delivery: {SME['name']} has its client code, and {SFTP_SOURCE!r} "
+        f"(SFTP on 127.0.0.1:{port}) serves it, its host key pinned, no error"
+    )
+    def _source():
+        (company,) = call(
+            "res.company",
+            "search_read",
+            [("codabox_client_code", "=", SME["client_code"])],
+            fields=["name"],
+        )
+        assert company["name"] == SME["name"], company
+        (source,) = call(
+            "codabox.delivery.source",
+            "search_read",
+            [("name", "=", SFTP_SOURCE)],
+            fields=[
+                "location",
+                "protocol",
+                "host",
+                "port",
+                "username",
+                "company_ids",
+                "host_key_fingerprint",
+                "last_error",
+                "last_report",
+                "last_collection_at",
+            ],
+        )
+        assert (source["location"], source["protocol"], source["host"], source["port"]) == (
+            "codabox",
+            "sftp",
+            "127.0.0.1",
+            port,
+        ), source
+        assert source["username"] == SFTP_USERNAME and source["company_ids"] == [company["id"]]
+        assert source["last_collection_at"] and not source["last_error"], source
+        assert (source["host_key_fingerprint"] or "").startswith("SHA256:"), source
+        state["sme"], state["source"] = company, source
+
+    @check(
+        f"SFTP delivery: {SFTP_DAYS} CODA files collected at the demo's start, imported as "
+        "statements with their PDF into the SME's bank journal, the invoice they pay paid"
+    )
+    def _imported():
+        company, source = state["sme"]["id"], state["source"]
+        documents = call(
+            "codabox.document",
+            "search_read",
+            [("source_id", "=", source["id"])],
+            fields=["state", "company_id", "source_client_code", "statement_ids", "kind"],
+            company=company,
+        )
+        assert len(documents) == SFTP_DAYS, documents
+        for document in documents:
+            assert document["state"] == "imported" and document["statement_ids"], document
+            assert document["company_id"][0] == company and document["kind"] == "coda", document
+            assert document["source_client_code"] == SME["client_code"], document
+        statements = call(
+            "account.bank.statement",
+            "search_read",
+            [("company_id", "=", company)],
+            fields=["attachment_ids", "is_valid", "is_complete", "journal_id"],
+            company=company,
+        )
+        assert len(statements) == SFTP_DAYS, statements
+        journals = call(
+            "account.journal",
+            "search",
+            [("company_id", "=", company), ("bank_acc_number", "=", belgian_iban(SME["bank"]))],
+            company=company,
+        )
+        assert {s["journal_id"][0] for s in statements} == set(journals), (statements, journals)
+        assert all(len(s["attachment_ids"]) == 2 for s in statements), "no CODA or PDF"
+        assert all(s["is_valid"] and s["is_complete"] for s in statements), "balances"
+        checked = {"paid": 0, "partial": 0, "not_paid": 0}
+        checks.check_reconciled(state["sme"], SME, checked)
+        assert checked["paid"], checked
+
+    @check(
+        f"SFTP delivery: the server shows the pinned host key; the imported files are in "
+        f"{SFTP_ARCHIVE}/, the file of client code {UNKNOWN_CLIENT_CODE} is left in place and "
+        "named in the delivery's report"
+    )
+    def _server():
+        source = state["source"]
+        code = SME["client_code"]
+        assert f"Client code {UNKNOWN_CLIENT_CODE}: no company has it" in (
+            source["last_report"] or ""
+        ), source["last_report"]
+        transport = paramiko.Transport(("127.0.0.1", port))
+        try:
+            transport.connect(username=SFTP_USERNAME, password=SFTP_PASSWORD)
+            offered = transport.get_remote_server_key().fingerprint
+            assert offered == source["host_key_fingerprint"], (offered, source)
+            client = paramiko.SFTPClient.from_transport(transport)
+            archived = client.listdir(f"{SFTP_ARCHIVE}/{code}/CODA")
+            extensions = sorted(name.rsplit(".", 1)[-1] for name in archived)
+            assert extensions == ["cod"] * SFTP_DAYS + ["pdf"] * SFTP_DAYS, archived
+            assert client.listdir(f"{code}/CODA") == [], "files left in the client's folder"
+            assert len(client.listdir(f"{UNKNOWN_CLIENT_CODE}/CODA")) == 1
+        finally:
+            transport.close()
+
 
 def further(checks, seed_file, password_file):
     call, state, check = checks.call, checks.state, checks.check
@@ -475,10 +602,15 @@ def main(argv=None):
     parser.add_argument("database", choices=["first", "further"])
     for name in ("odoo_url", "sandbox_url", "db", "seed_file", "password_file"):
         parser.add_argument(name)
+    parser.add_argument(
+        "--sftp-port", type=int, help="first: the demo's SFTP server, to check its delivery"
+    )
     args = parser.parse_args(argv)
     checks = Checks(args.odoo_url, args.sandbox_url, args.db)
-    phase = first if args.database == "first" else further
-    phase(checks, args.seed_file, args.password_file)
+    if args.database == "first":
+        first(checks, args.seed_file, args.password_file, args.sftp_port)
+    else:
+        further(checks, args.seed_file, args.password_file)
     return min(checks.failures, 100)
 
 

@@ -4,10 +4,14 @@
 # first) logs in, finds the CodaBox connection settings and the demo data, asks the sandbox for
 # its companies and their documents, goes through the connection flow (MyCodaBox consent for
 # the first client company, the office password for the second), retrieves their statements
-# and imports the failed one once its journal is made. Then a further database of the office:
+# and imports the failed one once its journal is made, and checks CodaBox's file delivery: the
+# SME's statements collected from the demo's SFTP server at its start, the host key pinned,
+# the files archived on the server, the unknown client code reported. Then a further database
+# of the office:
 # `make demo` again with another database while the first runs, which must use the first's
-# sandbox, and over HTTP (dev/check_demo.py further) its first client company connects with
-# the office password of the first database and retrieves its own statements only. Then it
+# sandbox and start no SFTP server, and over HTTP (dev/check_demo.py further) its first client
+# company connects with the office password of the first database and retrieves its own
+# statements only. Then it
 # stops each demo with SIGINT to its process group, as Ctrl-C does (the further one first: the
 # sandbox must outlive it), checks that no process is left and that the ports are free, and
 # drops the databases. One line per check; exit 0 only if all passed.
@@ -15,6 +19,7 @@
 # CHECK_DEMO_DB (default codabox_demo_check, made afresh; the further database is
 # <CHECK_DEMO_DB>_2, both copied from <CHECK_DEMO_DB>_template), CHECK_DEMO_PORT (8169),
 # CHECK_DEMO_SANDBOX_PORT (8170), CHECK_DEMO_PORT_2 (the further database's Odoo, 8171),
+# CHECK_DEMO_SFTP_PORT (the first demo's SFTP server, 8172),
 # CHECK_DEMO_TIMEOUT (seconds until Odoo answers, 600), CHECK_DEMO_KEEP=1 keeps the
 # databases. The demos' output is kept in .odoo/check-demo.log and .odoo/check-demo-2.log.
 set -euo pipefail
@@ -28,6 +33,7 @@ TEMPLATE="${DB}_template"
 PORT=${CHECK_DEMO_PORT:-8169}
 SANDBOX_PORT=${CHECK_DEMO_SANDBOX_PORT:-8170}
 PORT2=${CHECK_DEMO_PORT_2:-8171}
+SFTP_PORT=${CHECK_DEMO_SFTP_PORT:-8172}
 TIMEOUT=${CHECK_DEMO_TIMEOUT:-600}
 PY="$VENV/bin/python"
 LOG="$STATE/check-demo.log"
@@ -61,15 +67,16 @@ drop_dbs() {
     for db in "$DB2" "$DB" "$TEMPLATE"; do
         dropdb --if-exists --force "$db" 2>/dev/null || true
         rm -rf "$STATE/data/filestore/$db" "$STATE/demo-sandbox-seed-$db.json" \
-            "$STATE/demo-sandbox-state-$db.json" "$STATE/demo-sandbox-$db.log"
+            "$STATE/demo-sandbox-state-$db.json" "$STATE/demo-sandbox-$db.log" \
+            "$STATE/demo-sftp-$db" "$STATE/demo-sftp-$db.log" "$STATE/demo-sftp-host-key-$db"
     done
     rm -f "$PASSWORD_FILE"
 }
 
-for port in "$PORT" "$SANDBOX_PORT" "$PORT2"; do
+for port in "$PORT" "$SANDBOX_PORT" "$PORT2" "$SFTP_PORT"; do
     if port_taken "$port"; then
         echo "check-demo: port $port on 127.0.0.1 is in use: free it, or set CHECK_DEMO_PORT," \
-            "CHECK_DEMO_SANDBOX_PORT and CHECK_DEMO_PORT_2 to free ports" >&2
+            "CHECK_DEMO_SANDBOX_PORT, CHECK_DEMO_PORT_2 and CHECK_DEMO_SFTP_PORT to free ports" >&2
         exit 2
     fi
 done
@@ -98,7 +105,7 @@ trap 'exit 143' TERM
 start_demo() {
     local log=$1
     shift
-    env DEMO_TEMPLATE_DB="$TEMPLATE" "$@" "$PY" -c '
+    env DEMO_TEMPLATE_DB="$TEMPLATE" DEMO_SFTP_PORT="$SFTP_PORT" "$@" "$PY" -c '
 import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
@@ -155,23 +162,25 @@ ports_free() {
 }
 
 echo "check-demo: make demo with DEMO_DB=$DB DEMO_PORT=$PORT" \
-    "DEMO_SANDBOX_PORT=$SANDBOX_PORT (log: $LOG)"
+    "DEMO_SANDBOX_PORT=$SANDBOX_PORT DEMO_SFTP_PORT=$SFTP_PORT (log: $LOG)"
 started=$SECONDS
 start_demo "$LOG" DEMO_DB="$DB" DEMO_PORT="$PORT" DEMO_SANDBOX_PORT="$SANDBOX_PORT"
 DEMO_PID=$STARTED
 # Odoo answers once everything before it is done: database, demo data, sandbox.
 wait_ready "$DEMO_PID" "$LOG" "$PORT" "$started" "make demo" || exit 1
 if grep -q "http://127.0.0.1:$PORT/odoo" "$LOG" && grep -q "admin / admin" "$LOG" \
-    && grep -q "MyCodaBox sign-in: .* / " "$LOG" && grep -q "Manage Connection" "$LOG"; then
-    ok "make demo printed the URL, the Odoo login, the MyCodaBox sign-in and what to click"
+    && grep -q "MyCodaBox sign-in: .* / " "$LOG" && grep -q "Manage Connection" "$LOG" \
+    && grep -q "SFTP delivery: *sftp://127.0.0.1:$SFTP_PORT, .* / " "$LOG"; then
+    ok "make demo printed the URL, the Odoo login, the MyCodaBox sign-in, the SFTP server's" \
+        "address and login, and what to click"
 else
-    bad "make demo did not print the URL, the logins and what to click"
+    bad "make demo did not print the URL, the logins, the SFTP server and what to click"
 fi
 
 # --- over HTTP: Odoo and the sandbox ---------------------------------------------------------
 set +e
 "$PY" "$ROOT/dev/check_demo.py" first "http://127.0.0.1:$PORT" "http://127.0.0.1:$SANDBOX_PORT" \
-    "$DB" "$STATE/demo-sandbox-seed-$DB.json" "$PASSWORD_FILE"
+    "$DB" "$STATE/demo-sandbox-seed-$DB.json" "$PASSWORD_FILE" --sftp-port "$SFTP_PORT"
 failures=$((failures + $?))
 set -e
 
@@ -185,10 +194,11 @@ if wait_ready "$DEMO2_PID" "$LOG2" "$PORT2" "$started" "make demo (further datab
     if grep -q "as a copy of $TEMPLATE" "$LOG2" \
         && grep -q "using the CodaBox sandbox on http://127.0.0.1:$SANDBOX_PORT" "$LOG2" \
         && ! grep -q "starting the CodaBox sandbox" "$LOG2" \
+        && ! grep -q "starting the SFTP server" "$LOG2" \
         && grep -q "http://localhost:$PORT2/odoo" "$LOG2" \
         && grep -q "Connect with the office password" "$LOG2"; then
         ok "make demo (further database) copied the first one's template, used its sandbox" \
-            "and printed its URL and what to click"
+            "(and no SFTP server) and printed its URL and what to click"
     else
         bad "make demo (further database) did not copy the template, use the running sandbox" \
             "and print its URL and what to click"
@@ -210,7 +220,7 @@ else
     bad "the first demo's sandbox stopped with the further database's make demo"
 fi
 if interrupt "$DEMO_PID" "make demo"; then DEMO_PID=""; fi
-ports_free "$PORT" "$SANDBOX_PORT" "$PORT2"
+ports_free "$PORT" "$SANDBOX_PORT" "$PORT2" "$SFTP_PORT"
 
 if [ "${CHECK_DEMO_KEEP:-}" = 1 ]; then
     echo "check-demo: databases $DB, $DB2 and $TEMPLATE kept (CHECK_DEMO_KEEP=1)"
