@@ -10,5 +10,6 @@ from . import codabox_delivery_source
 from . import codabox_document
 from . import codabox_office
 from . import codabox_password_attempt
+from . import mail_activity
 from . import res_company
 from . import res_config_settings

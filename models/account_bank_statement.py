@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, models
+from odoo import Command, _, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.osv import expression
 from odoo.tools import format_date
@@ -15,6 +15,47 @@ from ..matching.partners import normalise_name, search_pattern
 
 class AccountBankStatement(models.Model):
     _inherit = "account.bank.statement"
+
+    # The chain of the account's statements (see account.journal._codabox_check_continuity).
+    codabox_sequence_year = fields.Integer(
+        string="CODA statement year",
+        readonly=True,
+        help="The year the bank numbers the statement in (of its new balance date).",
+    )
+    codabox_sequence = fields.Integer(
+        string="CODA statement number",
+        readonly=True,
+        help="The bank's number of the statement within its year (the paper statement number).",
+    )
+    codabox_gap = fields.Text(
+        string="Before this statement",
+        readonly=True,
+        help="The statements missing before this one, or the balance that does not follow "
+        "on from the previous statement's.",
+    )
+    codabox_after_gap = fields.Boolean(
+        string="After a gap",
+        readonly=True,
+        index=True,
+        help="Statements are missing before this one, or its opening balance is not the "
+        "previous statement's closing balance.",
+    )
+
+    def write(self, vals):
+        """The chain is checked again when what it is made of changes."""
+        result = super().write(vals)
+        if {"balance_start", "balance_end_real", "date", "journal_id"} & vals.keys() and not (
+            self.env.context.get("codabox_checking_continuity")
+        ):
+            self.journal_id._codabox_check_continuity()
+        return result
+
+    def unlink(self):
+        """A deleted statement may open a gap in its journal's chain."""
+        journals = self.journal_id
+        result = super().unlink()
+        journals.exists()._codabox_check_continuity()
+        return result
 
     @api.model
     def _codabox_import_coda(self, data, *, company, filename, pdf=b"", pdf_filename=None):
@@ -54,9 +95,10 @@ class AccountBankStatement(models.Model):
             for key, st in zip(keys, coda_statements, strict=True)
         ]
         existing = Statement._coda_existing_import_ids(journals, ids_by_statement)
+        imported_keys = Statement._coda_imported_keys(journals, keys)
         existing_statements = Statement.browse()
 
-        skipped, warnings, to_import = [], [], []
+        skipped, warnings, to_import, corrections = [], [], [], []
         seen = set()
         for st, journal, key, import_ids in zip(
             coda_statements, journals, keys, ids_by_statement, strict=True
@@ -70,7 +112,21 @@ class AccountBankStatement(models.Model):
                         statement=label,
                     )
                 )
-            if import_ids & existing.keys():
+            other_content = imported_keys.get(key, set()) - import_ids
+            if other_content:
+                # The same statement (account, date, number) imported before with other
+                # movements: a correction by the bank, never dropped as a duplicate.
+                corrections.append(
+                    _(
+                        "%(file)s: %(statement)s was imported before with other movements (a "
+                        "correction by the bank?): this one is not imported. Compare the two; if "
+                        "this one replaces it, delete the statement imported before and import "
+                        "this file again.",
+                        file=filename,
+                        statement=label,
+                    )
+                )
+            elif import_ids & existing.keys():
                 existing_statements |= Statement.browse(
                     existing[import_id] for import_id in import_ids & existing.keys()
                 )
@@ -112,6 +168,7 @@ class AccountBankStatement(models.Model):
                 statements = Statement._coda_create_statements(
                     Statement._coda_statement_vals_list(to_import, filename, attachments)
                 )
+                statements.journal_id._codabox_check_continuity()
         reconciliation = {"reconciled": Line, "open": Line}
         if statements and company.codabox_auto_reconcile:
             reconciliation = statements._codabox_reconcile_invoices()
@@ -120,6 +177,7 @@ class AccountBankStatement(models.Model):
             "existing": existing_statements,
             "skipped": skipped,
             "warnings": warnings,
+            "corrections": corrections,
             "reconciled": reconciliation["reconciled"],
             "left_open": reconciliation["open"],
         }
@@ -433,6 +491,25 @@ class AccountBankStatement(models.Model):
         return result
 
     @api.model
+    def _coda_imported_keys(self, journals, keys):
+        """The import ids the journals hold for each of these statement keys (whatever the
+        movements): ``{key: {unique import id, ...}}``, in one search."""
+        if not keys:
+            return {}
+        domain = expression.OR([[("unique_import_id", "=like", f"{key}-%")] for key in set(keys)])
+        lines = self.env["account.bank.statement.line"].search_fetch(
+            expression.AND(
+                [[("journal_id", "in", self.env["account.journal"].union(*journals).ids)], domain]
+            ),
+            ["unique_import_id"],
+        )
+        found = {}
+        for line in lines:
+            key = line.unique_import_id.rsplit("-", 2)[0]
+            found.setdefault(key, set()).add(line.unique_import_id)
+        return found
+
+    @api.model
     def _coda_existing_import_ids(self, journals, ids_by_statement):
         """Which of these import ids the journals already hold, in one search.
 
@@ -551,6 +628,8 @@ class AccountBankStatement(models.Model):
                 year=statement_date.year,
                 number=str(number).zfill(3),
             ),
+            "codabox_sequence_year": statement_date.year,
+            "codabox_sequence": number,
             "reference": filename,
             "balance_start": float(coda_statement.old_balance),
             "balance_end_real": float(coda_statement.new_balance),

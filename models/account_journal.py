@@ -1,6 +1,11 @@
+from decimal import Decimal
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_date
 from odoo.tools.misc import clean_context
+
+from ..continuity import Link, find_breaks
 
 
 class AccountJournal(models.Model):
@@ -23,6 +28,36 @@ class AccountJournal(models.Model):
         compute="_compute_codabox_status",
         help="Why the company's CodaBox connection does not deliver statements right now.",
     )
+
+    codabox_gap_count = fields.Integer(
+        string="Statements after a gap",
+        compute="_compute_codabox_gaps",
+        help="Statements of the journal before which statements are missing, or whose "
+        "opening balance is not the previous closing balance.",
+    )
+    codabox_gap_summary = fields.Text(string="Missing statements", compute="_compute_codabox_gaps")
+
+    def _compute_codabox_gaps(self):
+        Statement = self.env["account.bank.statement"]
+        groups = Statement._read_group(
+            [("journal_id", "in", self.ids), ("codabox_after_gap", "=", True)],
+            ["journal_id"],
+            ["__count"],
+        )
+        counts = {journal.id: count for journal, count in groups}
+        for journal in self:
+            journal.codabox_gap_count = counts.get(journal.id, 0)
+            journal.codabox_gap_summary = (
+                "\n".join(
+                    Statement.search(
+                        [("journal_id", "=", journal.id), ("codabox_after_gap", "=", True)],
+                        order="date, codabox_sequence_year, codabox_sequence",
+                        limit=3,
+                    ).mapped("codabox_gap")
+                )
+                if journal.codabox_gap_count
+                else False
+            )
 
     @api.depends_context("company")
     def _compute_codabox_status(self):
@@ -117,3 +152,121 @@ class AccountJournal(models.Model):
                 "default_company_id": self.company_id.id,
             },
         }
+
+    # -- the chain of the account's statements ----------------------------------------------
+
+    def action_codabox_open_gaps(self):
+        """The journal's statements after a gap (the filter "Statements after a gap")."""
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
+        action["domain"] = [("journal_id", "=", self.id)]
+        action["context"] = {"search_default_codabox_after_gap": 1}
+        return action
+
+    def _codabox_check_continuity(self):
+        """Check the chain of each bank journal's CODA statements (numbers and balances, in
+        the order of their dates and numbers, whatever the order of their imports), write on
+        each statement what is missing before it, and keep one to-do per break for an
+        accounting administrator, marked done when the break is mended.
+
+        Called after each import (from CodaBox, an upload, a file delivery) and when a
+        statement is deleted or its balances change. Overridable, e.g. to check other
+        journals' statements too.
+        """
+        # sudo: the chain is the journal's whole, whatever statements the user may read.
+        Statement = self.env["account.bank.statement"].sudo()
+        for journal in self.sudo().filtered(lambda j: j.type == "bank"):
+            statements = Statement.search(
+                [("journal_id", "=", journal.id), ("codabox_sequence_year", "!=", 0)]
+            )
+            currency = journal.currency_id or journal.company_id.currency_id
+            breaks = find_breaks(
+                Link(
+                    st.id,
+                    st.date,
+                    st.codabox_sequence_year,
+                    st.codabox_sequence,
+                    self._codabox_decimal(st.balance_start, currency),
+                    self._codabox_decimal(st.balance_end_real, currency),
+                )
+                for st in statements
+            )
+            messages = {
+                gap.after.key: journal._codabox_gap_message(gap, currency) for gap in breaks
+            }
+            checking = statements.with_context(codabox_checking_continuity=True)
+            for statement in checking:
+                message = messages.get(statement.id, False)
+                if statement.codabox_gap != message:
+                    statement.write({"codabox_gap": message, "codabox_after_gap": bool(message)})
+            journal._codabox_gap_activities(Statement.browse(messages), messages)
+
+    @api.model
+    def _codabox_decimal(self, amount, currency):
+        return Decimal(f"{currency.round(amount):.{currency.decimal_places}f}")
+
+    def _codabox_gap_message(self, gap, currency):
+        """The break in words: "Statement 2026/045 missing between 2026/044 (31/03) and
+        2026/046 (02/04): balance 12,345.67 → 12,890.12", or the balance break alone."""
+        self.ensure_one()
+
+        def number(year, value):
+            return f"{year}/{value:03d}"
+
+        def place(link):
+            return _(
+                "%(number)s (%(date)s)",
+                number=number(link.year, link.number),
+                date=format_date(self.env, link.date, date_format="dd/MM"),
+            )
+
+        balances = _(
+            "balance %(before)s → %(after)s",
+            before=format_amount(self.env, float(gap.balance_from), currency),
+            after=format_amount(self.env, float(gap.balance_to), currency),
+        )
+        if not gap.missing:
+            return _(
+                "Balance break between %(before)s and %(after)s: %(balances)s",
+                before=place(gap.before),
+                after=place(gap.after),
+                balances=balances,
+            )
+        first, last = gap.missing[0], gap.missing[-1]
+        if first == last:
+            missing = _("Statement %(number)s missing", number=number(*first))
+        else:
+            missing = _(
+                "Statements %(first)s to %(last)s missing",
+                first=number(*first),
+                last=number(*last),
+            )
+        return _(
+            "%(missing)s between %(before)s and %(after)s: %(balances)s",
+            missing=missing,
+            before=place(gap.before),
+            after=place(gap.after),
+            balances=balances,
+        )
+
+    def _codabox_gap_activities(self, after_gap, messages):
+        """One to-do per break on the journal, for an accounting administrator of the
+        company; the to-dos of mended breaks are marked done."""
+        self.ensure_one()
+        journal = self.sudo()  # sudo: the to-dos are written by this code, for the chain
+        open_todos = journal.activity_ids.filtered("codabox_gap_statement_id")
+        for todo in open_todos:
+            if messages.get(todo.codabox_gap_statement_id.id) != todo.codabox_gap_message:
+                todo.action_feedback(feedback=_("The chain of statements is whole here again."))
+        kept = open_todos.exists().mapped("codabox_gap_statement_id")
+        user = self.company_id._codabox_accounting_administrator()
+        for statement in after_gap - kept:
+            journal.activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Missing bank statement: %(journal)s", journal=self.name),
+                note=messages[statement.id],
+                user_id=user.id,
+                codabox_gap_statement_id=statement.id,
+                codabox_gap_message=messages[statement.id],
+            )

@@ -7,10 +7,10 @@ from odoo.exceptions import AccessError, UserError
 from ..delivery import (
     DEFAULT_RULES,
     ArchiveFailed,
+    CertificateChanged,
     DeliveryError,
     FtpesSource,
     HostKeyChanged,
-    CertificateChanged,
     KindRule,
     Layout,
     LocalFolderSource,
@@ -185,8 +185,12 @@ class CodaboxDeliverySource(models.Model):
                 raise UserError(_("Set the folder of the Odoo server where CodaBox's files land."))
             return LocalFolderSource(source.root_path)
         if not source.host or not source.username:
-            raise UserError(_("Set the server's address and the user name of %(delivery)s.",
-                              delivery=source.name))
+            raise UserError(
+                _(
+                    "Set the server's address and the user name of %(delivery)s.",
+                    delivery=source.name,
+                )
+            )
         port = source.port or DEFAULT_PORTS[source.protocol]
         root = source.root_path or ""
         if source.protocol == "sftp":
@@ -229,8 +233,11 @@ class CodaboxDeliverySource(models.Model):
             return
         self.sudo().write({field: offered})  # sudo: written by this code only, checked above
         self.sudo().message_post(
-            body=_("First connection to %(server)s: its key %(key)s is pinned.",
-                   server=remote.server, key=offered)
+            body=_(
+                "First connection to %(server)s: its key %(key)s is pinned.",
+                server=remote.server,
+                key=offered,
+            )
         )
 
     @api.model
@@ -309,8 +316,11 @@ class CodaboxDeliverySource(models.Model):
         codes = self._company_by_code()
         files = result.ready_files() + result.pending
         lines = [
-            _("%(server)s: connected, %(count)s file(s) waiting.",
-              server=remote.server, count=len(files))
+            _(
+                "%(server)s: connected, %(count)s file(s) waiting.",
+                server=remote.server,
+                count=len(files),
+            )
         ]
         for code in sorted({f.client_code for f in files}):
             company = codes.get(code)
@@ -462,17 +472,26 @@ class CodaboxDeliverySource(models.Model):
             self.sudo().scan_state = listing.state.to_json()  # sudo: written by this code
             for code, files in sorted(listing.unknown.items()):
                 report.append(
-                    _("Client code %(code)s: no company has it (%(count)s file(s) left in place).",
-                      code=code, count=len(files))
+                    _(
+                        "Client code %(code)s: no company has it (%(count)s file(s) left in "
+                        "place).",
+                        code=code,
+                        count=len(files),
+                    )
                 )
             if listing.pending:
                 report.append(
-                    _("%(count)s file(s) still being written, collected at the next run: "
-                      "%(files)s", count=len(listing.pending),
-                      files=", ".join(f.path for f in listing.pending[:5]))
+                    _(
+                        "%(count)s file(s) still being written, collected at the next run: "
+                        "%(files)s",
+                        count=len(listing.pending),
+                        files=", ".join(f.path for f in listing.pending[:5]),
+                    )
                 )
             paired = {
-                listing.pdf_for(f).path for f in listing.ready_files() if f.kind == "coda"
+                listing.pdf_for(f).path
+                for f in listing.ready_files()
+                if f.kind == "coda"
                 if listing.pdf_for(f)
             }
             for file in listing.ready_files():
@@ -627,4 +646,3 @@ class CodaboxDeliverySource(models.Model):
             return self.browse()
         # sudo: which deliveries serve a company is not a secret; their settings are.
         return self.sudo().search([("company_ids", "in", coded.ids)])
-

@@ -419,8 +419,12 @@ class CodaboxDocument(models.Model):
                 "statement_ids": [fields.Command.set((statements | existing).ids)],
             }
         )
-        self._close_problem_activities()
         self._record_reconciliation(result)
+        if result.get("corrections"):
+            # Kept apart with its file, for the accountant to decide (see the message).
+            self._record_failure("\n".join(result["corrections"]))
+        else:
+            self._close_problem_activities()
 
     def _record_failure(self, message, **values):
         self.write(

@@ -95,6 +95,18 @@ class ResCompany(models.Model):
         result["error"] = "\n".join(errors) or False
         return self.env["codabox.connection"]._retrieval_notification(result, self)
 
+    def _codabox_accounting_administrator(self):
+        """Who gets the company's CodaBox to-dos that belong to no connection (a gap in a
+        journal's statements): its first accounting administrator, else the database's
+        administrator. Overridable."""
+        self.ensure_one()
+        managers = (
+            self.env.ref("account.group_account_manager")
+            .sudo()  # sudo: reading the group's members
+            .users.filtered(lambda u: self in u.company_ids and not u.share)
+        )
+        return managers.sorted("id")[:1] or self.env.ref("base.user_admin")
+
     def _codabox_connection(self):
         """The company's live connection (not revoked), or an empty recordset."""
         self.ensure_one()

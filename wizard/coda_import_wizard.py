@@ -336,7 +336,7 @@ class CodaImportWizard(models.TransientModel):
             ]
             lines += [
                 {"filename": filename, "status": "warning", "message": message}
-                for message in result["warnings"]
+                for message in result["corrections"] + result["warnings"]
             ]
             # What the import reconciled with invoices (the company's setting), per file.
             summary = self.env["account.bank.statement.line"]._codabox_reconcile_summary(
