@@ -52,12 +52,22 @@ class TestDeliverySource(BelgianCompanyCase):
         cls.company_b.codabox_client_code = "2222"
         Journal = cls.env["account.journal"]
         cls.journal_a = Journal.create(
-            {"name": "Bank A", "code": "FBKA", "type": "bank", "bank_acc_number": IBAN_A,
-             "company_id": cls.company_a.id}
+            {
+                "name": "Bank A",
+                "code": "FBKA",
+                "type": "bank",
+                "bank_acc_number": IBAN_A,
+                "company_id": cls.company_a.id,
+            }
         )
         cls.journal_b = Journal.create(
-            {"name": "Bank B", "code": "FBKB", "type": "bank", "bank_acc_number": IBAN_B,
-             "company_id": cls.company_b.id}
+            {
+                "name": "Bank B",
+                "code": "FBKB",
+                "type": "bank",
+                "bank_acc_number": IBAN_B,
+                "company_id": cls.company_b.id,
+            }
         )
         cls.env["ir.config_parameter"].sudo().set_param(
             "l10n_be_codabox_connect.delivery_settle", "0"
@@ -126,9 +136,9 @@ class TestDeliverySource(BelgianCompanyCase):
             },
         )
         self.assertEqual(by_name["A_001.cod"].pdf_attachment_id.raw, PDF)
-        self.assertIn("application/pdf", by_name["A_001.cod"].statement_ids.attachment_ids.mapped(
-            "mimetype"
-        ))
+        self.assertIn(
+            "application/pdf", by_name["A_001.cod"].statement_ids.attachment_ids.mapped("mimetype")
+        )
         self.assertEqual(by_name["B_001.COD"].statement_ids.journal_id, self.journal_b)
         self.assertEqual(self.statement_count(self.journal_a), 2)
         # The first connection pinned the host key; archived what was imported; the unknown
@@ -288,8 +298,10 @@ class TestDeliverySource(BelgianCompanyCase):
         self.source.password = "wrong"
         result = self.collect()
         self.assertFalse(result["documents"])
-        self.assertIn(f"sftp://127.0.0.1:{self.server.port} refused the login of user office",
-                      self.source.last_error)
+        self.assertIn(
+            f"sftp://127.0.0.1:{self.server.port} refused the login of user office",
+            self.source.last_error,
+        )
         self.assertEqual(len(self.source.activity_ids), 1)
         with self.assertRaisesRegex(UserError, "refused the login of user office"):
             self.source.action_test_connection()
@@ -350,8 +362,9 @@ class TestDeliverySource(BelgianCompanyCase):
 
     def test_a_folder_on_the_odoo_server(self):
         self.deliver("1111/CODA/A_001.cod", coda(IBAN_A, 2))
-        source = self.source.copy({"name": "Pushed here", "protocol": "folder",
-                                   "root_path": str(self.root)})
+        source = self.source.copy(
+            {"name": "Pushed here", "protocol": "folder", "root_path": str(self.root)}
+        )
         result = self.collect(source)
         self.assertEqual(result["documents"].mapped("state"), ["imported"])
         self.assertEqual(self.files(), ["archive/1111/CODA/A_001.cod"])
