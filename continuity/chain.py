@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 
@@ -81,7 +82,7 @@ def find_breaks(links, max_missing=366):
     """
     chain = sorted(links, key=lambda link: link.order)
     breaks = []
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in pairwise(chain):
         missing = _missing_between(before, after)
         if len(missing) > max_missing:
             missing = ()

@@ -4,6 +4,7 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
+from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import format_date
 
@@ -56,6 +57,57 @@ class AccountBankStatement(models.Model):
         result = super().unlink()
         journals.exists()._codabox_check_continuity()
         return result
+
+    def action_codabox_fetch_again(self):
+        """ "Fetch again from CodaBox" on a statement after a gap: the documents of the
+        account CodaBox delivered earlier (its re-download service), and those of the ledger
+        that failed, imported again; the notification says whether the gap is filled, or how
+        to fill it (an upload)."""
+        self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        Connection = self.env["codabox.connection"]
+        gap = next(
+            (g for g in self.journal_id._codabox_breaks()[1] if g.after.key == self.id), None
+        )
+        if not gap:
+            return Connection._notification(
+                self.company_id,
+                _("No statement is missing before %(statement)s.", statement=self.name),
+                "success",
+            )
+        connection = self.company_id._codabox_connection()
+        if not connection:
+            raise UserError(
+                _(
+                    "%(gap)s. %(company)s is not connected to CodaBox: import the missing "
+                    "statement with Import CODA (from the bank's website or MyCodaBox).",
+                    gap=self.codabox_gap,
+                    company=self.company_id.name,
+                )
+            )
+        account = self.journal_id.bank_account_id.sanitized_acc_number
+        connection._fetch_again(account, gap.before.date, gap.after.date)
+        self.invalidate_recordset(["codabox_gap", "codabox_after_gap"])
+        if self.codabox_after_gap:
+            return Connection._notification(
+                self.company_id,
+                _(
+                    "CodaBox has no earlier delivery of what is missing: %(gap)s. Import the "
+                    "missing statement with Import CODA (from the bank's website or "
+                    "MyCodaBox).",
+                    gap=self.codabox_gap,
+                ),
+                "warning",
+            )
+        return Connection._notification(
+            self.company_id,
+            _(
+                "Fetched again from CodaBox: no statement is missing before %(statement)s any "
+                "more.",
+                statement=self.name,
+            ),
+            "success",
+        )
 
     @api.model
     def _codabox_import_coda(self, data, *, company, filename, pdf=b"", pdf_filename=None):

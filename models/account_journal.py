@@ -174,24 +174,10 @@ class AccountJournal(models.Model):
         statement is deleted or its balances change. Overridable, e.g. to check other
         journals' statements too.
         """
-        # sudo: the chain is the journal's whole, whatever statements the user may read.
-        Statement = self.env["account.bank.statement"].sudo()
+        Statement = self.env["account.bank.statement"].sudo()  # sudo: see _codabox_breaks
         for journal in self.sudo().filtered(lambda j: j.type == "bank"):
-            statements = Statement.search(
-                [("journal_id", "=", journal.id), ("codabox_sequence_year", "!=", 0)]
-            )
+            statements, breaks = journal._codabox_breaks()
             currency = journal.currency_id or journal.company_id.currency_id
-            breaks = find_breaks(
-                Link(
-                    st.id,
-                    st.date,
-                    st.codabox_sequence_year,
-                    st.codabox_sequence,
-                    self._codabox_decimal(st.balance_start, currency),
-                    self._codabox_decimal(st.balance_end_real, currency),
-                )
-                for st in statements
-            )
             messages = {
                 gap.after.key: journal._codabox_gap_message(gap, currency) for gap in breaks
             }
@@ -201,6 +187,30 @@ class AccountJournal(models.Model):
                 if statement.codabox_gap != message:
                     statement.write({"codabox_gap": message, "codabox_after_gap": bool(message)})
             journal._codabox_gap_activities(Statement.browse(messages), messages)
+
+    def _codabox_breaks(self):
+        """(the journal's CODA statements, the breaks of their chain: ``continuity.Break``
+        whose ``key`` are statement ids)."""
+        self.ensure_one()
+        # sudo: the chain is the journal's whole, whatever statements the user may read.
+        statements = (
+            self.env["account.bank.statement"]
+            .sudo()
+            .search([("journal_id", "=", self.id), ("codabox_sequence_year", "!=", 0)])
+        )
+        currency = self.currency_id or self.company_id.currency_id
+        breaks = find_breaks(
+            Link(
+                st.id,
+                st.date,
+                st.codabox_sequence_year,
+                st.codabox_sequence,
+                self._codabox_decimal(st.balance_start, currency),
+                self._codabox_decimal(st.balance_end_real, currency),
+            )
+            for st in statements
+        )
+        return statements, breaks
 
     @api.model
     def _codabox_decimal(self, amount, currency):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB, _intervalTypes
+from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
 
@@ -275,6 +276,68 @@ class CodaboxConnection(models.Model):
                 document.write({"acknowledged": True, "acknowledged_at": fields.Datetime.now()})
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _fetch_again(self, account, date_from, date_to):
+        """Import again what was delivered for the account (sanitized) between those dates
+        (a gap in its statements): the documents of the ledger that failed or wait, then the
+        ones CodaBox lists in its re-download feed (delivered earlier, e.g. before the company
+        was connected here), their files downloaded again. The caller checked the rights.
+
+        :return: the documents imported again
+        """
+        self.ensure_one()
+        Document = self.env["codabox.document"].sudo()  # sudo: the ledger, see its model
+        documents = Document.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("state", "in", ("failed", "received")),
+                ("kind", "=", "coda"),
+            ]
+        ).filtered(lambda d: sanitize_account_number(d.account_number or "") == account)
+        documents._import()
+        client = self._client()
+        feed_id = self._feed_id(client)
+        try:
+            entries = client.redownload_feed(feed_id)
+        except CodaboxError as error:
+            raise self.env["codabox.api"]._user_error(error) from error
+        for entry in entries:
+            metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+            if (
+                entry.problem
+                or entry.document_model != "coda"
+                or not self._covers(metadata, account, date_from, date_to)
+            ):
+                continue
+            try:
+                files = {fmt: client.redownload(entry.feed_index, fmt) for fmt in ("cod", "pdf")}
+            except CodaboxError as error:
+                raise self.env["codabox.api"]._user_error(error) from error
+            document = Document.search(
+                [("feed_id", "=", feed_id), ("feed_index", "=", entry.feed_index)]
+            )
+            if document:
+                document._attach_files(files)
+                document.write({"state": "received", "attempt_count": 0, "error_message": False})
+            else:
+                document = Document._store(self, feed_id, entry, files)
+            document.write({"acknowledged": True})
+            if document.state == "received":
+                document._import()
+            documents |= document
+        return documents
+
+    @api.model
+    def _covers(self, metadata, account, date_from, date_to):
+        """Whether a feed entry's metadata says it may hold a statement of the account
+        between those dates (its new balance date within them)."""
+        if sanitize_account_number(metadata.get("iban") or "") != account:
+            return False
+        try:
+            day = fields.Date.to_date(metadata.get("new_balance_date"))
+        except (TypeError, ValueError):
+            return True  # no date to judge by: the import skips what is there already
+        return day is None or date_from <= day <= date_to
 
     def _download(self, client, entry):
         """The formats to store for a feed entry, downloaded (nothing for unreadable ones).

@@ -211,7 +211,10 @@ class State:
                     "cod": _base64(doc.get("cod"), f"cod of {feed_index}"),
                     "pdf": _base64(doc.get("pdf"), f"pdf of {feed_index}"),
                     "xml": _base64(doc.get("xml"), f"xml of {feed_index}"),
-                    "acknowledged": False,
+                    # Acknowledged already: delivered before the company was connected to
+                    # this software (to CodaBox's SyncTool, another software): only the
+                    # re-download feed lists it.
+                    "acknowledged": bool(doc.get("acknowledged")),
                 }
             )
         company["documents"].extend(added)

@@ -1,7 +1,7 @@
 """Retrieval from the sandbox: at-least-once, never twice, each company on its own."""
 
 import base64
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from unittest.mock import patch
 
 import pytz
@@ -12,6 +12,7 @@ from odoo.tools import config as odoo_config
 from odoo.tools.convert import convert_file
 
 from ..codabox_client import CodaboxClient
+from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
 from .common import PDF, BelgianCompanyCase, SandboxMixin, coda_document
 from .parties import (
@@ -591,3 +592,68 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
         self.env["codabox.connection"]._cron_retrieve(with_commit=False)
         self.assertFalse(connection_d.last_error)
         self.assertFalse(connection_d.activity_ids)
+
+    # -- a gap in the statements, fetched again (the continuity of each account) ---------------
+
+    def _chained_documents(self, key, days):
+        """CodaBox documents of one statement each, on consecutive days of November 2026,
+        numbered from the first day, their balances chained."""
+        iban = CLIENTS[key][1]
+        statements = generate_statements(
+            iban=iban,
+            holder_name="Client",
+            start_date=date(2026, 11, 2),
+            days=days,
+            movements_per_statement=2,
+            seed=11,
+            first_coda_sequence=2,
+        )
+        return [
+            {
+                "document_model": "coda",
+                "metadata": {
+                    "iban": iban,
+                    "currency": "EUR",
+                    "new_balance_date": st.new_balance_date.isoformat(),
+                    "first_statement_number": st.paper_sequence,
+                    "last_statement_number": st.paper_sequence,
+                },
+                "cod": base64.b64encode(write_coda([st])).decode(),
+                "pdf": base64.b64encode(PDF).decode(),
+            }
+            for st in statements
+        ]
+
+    def test_a_gap_is_fetched_again_from_codabox(self):
+        first, missing, last = self._chained_documents("a", 3)
+        # The middle one was delivered before the company was connected here: CodaBox lists
+        # it in its re-download feed only.
+        self._deliver("a", first, dict(missing, acknowledged=True), last)
+        self._retrieve("a")
+        statements = self._statements("a").sorted("date")
+        self.assertEqual(statements.mapped("codabox_sequence"), [2, 4])
+        after = statements[-1]
+        self.assertIn("Statement 2026/003 missing", after.codabox_gap)
+        self.assertEqual(self.journals["a"].codabox_gap_count, 1)
+
+        notification = after.action_codabox_fetch_again()
+
+        self.assertEqual(notification["params"]["type"], "success", notification)
+        self.assertEqual(self._statements("a").sorted("date").mapped("codabox_sequence"), [2, 3, 4])
+        self.assertFalse(after.codabox_after_gap)
+        self.assertFalse(self.journals["a"].codabox_gap_count)
+        fetched = self._documents("a").filtered(lambda d: d.statement_ids.codabox_sequence == 3)
+        self.assertEqual((fetched.state, fetched.acknowledged), ("imported", True))
+        self.assertTrue(self.sandbox.request_log("GET", "/v2/delivery/redownload-feed/"))
+
+    def test_a_gap_codabox_cannot_fill_says_to_upload(self):
+        first, _missing, last = self._chained_documents("a", 3)
+        self._deliver("a", first, last)
+        self._retrieve("a")
+        after = self._statements("a").sorted("date")[-1]
+        notification = after.action_codabox_fetch_again()
+        self.assertEqual(notification["params"]["type"], "warning")
+        self.assertIn(
+            "Import the missing statement with Import CODA", notification["params"]["message"]
+        )
+        self.assertTrue(after.codabox_after_gap)

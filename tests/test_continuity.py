@@ -23,7 +23,12 @@ def test_a_missing_number_is_named_with_the_balances_around_it():
     before = link("a", date(2026, 3, 31), 44, "0", "12345.67")
     after = link("c", date(2026, 4, 2), 46, "12890.12", "13000")
     (gap,) = find_breaks([after, before])  # in any order: the chain is by date and number
-    assert (gap.before, gap.after, gap.missing, gap.kind) == (before, after, ((2026, 45),), "missing")
+    assert (gap.before, gap.after, gap.missing, gap.kind) == (
+        before,
+        after,
+        ((2026, 45),),
+        "missing",
+    )
     assert (gap.balance_from, gap.balance_to) == (Decimal("12345.67"), Decimal("12890.12"))
 
 

@@ -23,17 +23,32 @@ class TestStatementContinuity(BelgianCompanyCase):
         super().setUpClass()
         Journal = cls.env["account.journal"]
         cls.journal = Journal.create(
-            {"name": "Chain Bank", "code": "CHN", "type": "bank", "bank_acc_number": IBAN,
-             "company_id": cls.company.id}
+            {
+                "name": "Chain Bank",
+                "code": "CHN",
+                "type": "bank",
+                "bank_acc_number": IBAN,
+                "company_id": cls.company.id,
+            }
         )
         cls.other_journal = Journal.create(
-            {"name": "Other Bank", "code": "CHO", "type": "bank", "bank_acc_number": OTHER_IBAN,
-             "company_id": cls.company.id}
+            {
+                "name": "Other Bank",
+                "code": "CHO",
+                "type": "bank",
+                "bank_acc_number": OTHER_IBAN,
+                "company_id": cls.company.id,
+            }
         )
         # Six statements of March-April 2026, numbered 43 to 48, balances chained.
         cls.chain = generate_statements(
-            iban=IBAN, holder_name="Client", start_date=date(2026, 3, 30), days=6,
-            movements_per_statement=2, seed=3, first_coda_sequence=43,
+            iban=IBAN,
+            holder_name="Client",
+            start_date=date(2026, 3, 30),
+            days=6,
+            movements_per_statement=2,
+            seed=3,
+            first_coda_sequence=43,
         )
 
     def upload(self, *statements, name="file.cod"):
@@ -64,8 +79,10 @@ class TestStatementContinuity(BelgianCompanyCase):
         self.assertTrue(after.codabox_after_gap)
         balance_from = f"{first.new_balance:,.2f}"
         balance_to = f"{third.old_balance:,.2f}"
-        self.assertIn("Statement 2026/044 missing between 2026/043 (30/03) and 2026/045 (01/04)",
-                      after.codabox_gap)
+        self.assertIn(
+            "Statement 2026/044 missing between 2026/043 (30/03) and 2026/045 (01/04)",
+            after.codabox_gap,
+        )
         self.assertIn(balance_from, after.codabox_gap)
         self.assertIn(balance_to, after.codabox_gap)
         # On the journal's card and in the filter.
@@ -96,9 +113,17 @@ class TestStatementContinuity(BelgianCompanyCase):
         first, second, third = self.chain[:3]
         self.upload(first, third)
         self.assertEqual(len(self.gap_todos()), 1)
-        document = self.env["codabox.document"].sudo().create(
-            {"company_id": self.company.id, "source_id": self._source().id, "kind": "coda",
-             "file_name": "044.cod"}
+        document = (
+            self.env["codabox.document"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company.id,
+                    "source_id": self._source().id,
+                    "kind": "coda",
+                    "file_name": "044.cod",
+                }
+            )
         )
         document._attach_files({"cod": write_coda([second])})
         document._import()
@@ -120,12 +145,22 @@ class TestStatementContinuity(BelgianCompanyCase):
 
     def test_a_new_year_restarting_at_one_and_a_missing_first_statement(self):
         december = generate_statements(
-            iban=IBAN, holder_name="Client", start_date=date(2025, 12, 30), days=2,
-            movements_per_statement=2, seed=4, first_coda_sequence=250,
+            iban=IBAN,
+            holder_name="Client",
+            start_date=date(2025, 12, 30),
+            days=2,
+            movements_per_statement=2,
+            seed=4,
+            first_coda_sequence=250,
         )
         january = generate_statements(
-            iban=IBAN, holder_name="Client", start_date=date(2026, 1, 2), days=3,
-            movements_per_statement=2, seed=5, first_coda_sequence=1,
+            iban=IBAN,
+            holder_name="Client",
+            start_date=date(2026, 1, 2),
+            days=3,
+            movements_per_statement=2,
+            seed=5,
+            first_coda_sequence=1,
             old_balance=december[-1].new_balance,
         )
         self.upload(*december, january[0], january[2])
@@ -136,22 +171,33 @@ class TestStatementContinuity(BelgianCompanyCase):
     def test_a_balance_break_without_a_number_gap(self):
         first = self.chain[0]
         second = generate_statements(
-            iban=IBAN, holder_name="Client", start_date=date(2026, 3, 31), days=1,
-            movements_per_statement=2, seed=6, first_coda_sequence=44,
+            iban=IBAN,
+            holder_name="Client",
+            start_date=date(2026, 3, 31),
+            days=1,
+            movements_per_statement=2,
+            seed=6,
+            first_coda_sequence=44,
             old_balance=first.new_balance + Decimal("10.00"),
         )[0]
         self.upload(first, second)
         after = self.statements()[-1]
-        self.assertIn("Balance break between 2026/043 (30/03) and 2026/044 (31/03)",
-                      after.codabox_gap)
+        self.assertIn(
+            "Balance break between 2026/043 (30/03) and 2026/044 (31/03)", after.codabox_gap
+        )
         self.assertEqual(len(self.gap_todos()), 1)
         self.assertFalse(after.is_valid)  # Odoo's own check agrees
 
     def test_a_corrected_statement_with_the_same_number_is_kept_apart(self):
         original = self.chain[0]
         corrected = generate_statements(
-            iban=IBAN, holder_name="Client", start_date=date(2026, 3, 30), days=1,
-            movements_per_statement=3, seed=99, first_coda_sequence=43,
+            iban=IBAN,
+            holder_name="Client",
+            start_date=date(2026, 3, 30),
+            days=1,
+            movements_per_statement=3,
+            seed=99,
+            first_coda_sequence=43,
         )[0]
         self.upload(original)
         result = self.upload(corrected, name="corrected.cod")
@@ -164,9 +210,17 @@ class TestStatementContinuity(BelgianCompanyCase):
         self.assertFalse(again["corrections"])
         self.assertEqual(len(again["skipped"]), 1)
         # Delivered by CodaBox: the document keeps it, failed, with a to-do, for a person.
-        document = self.env["codabox.document"].sudo().create(
-            {"company_id": self.company.id, "source_id": self._source().id, "kind": "coda",
-             "file_name": "corrected.cod"}
+        document = (
+            self.env["codabox.document"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company.id,
+                    "source_id": self._source().id,
+                    "kind": "coda",
+                    "file_name": "corrected.cod",
+                }
+            )
         )
         document._attach_files({"cod": write_coda([corrected])})
         document._import()
@@ -185,8 +239,13 @@ class TestStatementContinuity(BelgianCompanyCase):
 
     def test_two_accounts_in_one_file_each_their_own_chain(self):
         other = generate_statements(
-            iban=OTHER_IBAN, holder_name="Client", start_date=date(2026, 3, 30), days=3,
-            movements_per_statement=2, seed=7, first_coda_sequence=10,
+            iban=OTHER_IBAN,
+            holder_name="Client",
+            start_date=date(2026, 3, 30),
+            days=3,
+            movements_per_statement=2,
+            seed=7,
+            first_coda_sequence=10,
         )
         self.upload(self.chain[0], other[0], self.chain[1], other[2])
         self.assertFalse(self.statements().filtered("codabox_after_gap"))
@@ -199,8 +258,13 @@ class TestStatementContinuity(BelgianCompanyCase):
         company_b = self._create_belgian_company("Chain B")
         self.env.user.company_ids |= company_b
         journal_b = self.env["account.journal"].create(
-            {"name": "Chain Bank B", "code": "CHB", "type": "bank", "bank_acc_number": IBAN,
-             "company_id": company_b.id}
+            {
+                "name": "Chain Bank B",
+                "code": "CHB",
+                "type": "bank",
+                "bank_acc_number": IBAN,
+                "company_id": company_b.id,
+            }
         )
         self.upload(self.chain[0], self.chain[1])
         self.env["account.bank.statement"]._codabox_import_coda(
