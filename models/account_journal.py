@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from odoo import _, api, fields, models
+from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import format_amount, format_date
 from odoo.tools.misc import clean_context
@@ -178,9 +179,17 @@ class AccountJournal(models.Model):
         for journal in self.sudo().filtered(lambda j: j.type == "bank"):
             statements, breaks = journal._codabox_breaks()
             currency = journal.currency_id or journal.company_id.currency_id
-            messages = {
-                gap.after.key: journal._codabox_gap_message(gap, currency) for gap in breaks
-            }
+            waiting = journal._codabox_waiting_documents()
+            messages = {}
+            for gap in breaks:
+                message = journal._codabox_gap_message(gap, currency)
+                holders = journal._codabox_documents_holding(waiting, gap)
+                if holders:
+                    message += "\n" + _(
+                        "CodaBox delivered it, not imported yet: %(documents)s.",
+                        documents=", ".join(holders.mapped("display_name")),
+                    )
+                messages[gap.after.key] = message
             checking = statements.with_context(codabox_checking_continuity=True)
             for statement in checking:
                 message = messages.get(statement.id, False)
@@ -259,6 +268,45 @@ class AccountJournal(models.Model):
             after=place(gap.after),
             balances=balances,
         )
+
+    def _codabox_waiting_documents(self):
+        """The company's CODA documents CodaBox delivered that are not imported (failed,
+        or waiting) for this journal's account: they may hold what a gap misses."""
+        self.ensure_one()
+        account = self.bank_account_id.sanitized_acc_number
+        if not account:
+            return self.env["codabox.document"]
+        # sudo: the ledger is read to name a gap, whatever documents the user may read.
+        return (
+            self.env["codabox.document"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", self.company_id.id),
+                    ("kind", "=", "coda"),
+                    ("state", "in", ("failed", "received")),
+                ]
+            )
+            .filtered(lambda d: sanitize_account_number(d.account_number or "") == account)
+        )
+
+    @api.model
+    def _codabox_documents_holding(self, documents, gap):
+        """Those of ``documents`` whose CodaBox metadata (first and last statement number,
+        new balance date) say they hold a statement the gap misses: seen before their import."""
+
+        def holds(document):
+            metadata = document.metadata if isinstance(document.metadata, dict) else {}
+            day = document.statement_date
+            year = day.year if day else None
+            try:
+                first = int(metadata.get("first_statement_number"))
+                last = int(metadata.get("last_statement_number", first))
+            except (TypeError, ValueError):
+                return bool(day) and gap.before.date <= day <= gap.after.date
+            return any((year is None or y == year) and first <= n <= last for y, n in gap.missing)
+
+        return documents.filtered(holds) if gap.missing else documents.browse()
 
     def _codabox_gap_activities(self, after_gap, messages):
         """One to-do per break on the journal, for an accounting administrator of the

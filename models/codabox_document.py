@@ -436,6 +436,24 @@ class CodaboxDocument(models.Model):
             }
         )
         self._schedule_problem_activity()
+        self._account_journals()._codabox_check_continuity()  # a gap it holds is named so
+
+    def _account_journals(self):
+        """The bank journals of the documents' companies holding their accounts."""
+        accounts = {sanitize_account_number(d.account_number) for d in self if d.account_number}
+        if not accounts:
+            return self.env["account.journal"]
+        return (
+            self.env["account.journal"]
+            .sudo()  # sudo: the journals' chains are checked whoever records the outcome
+            .search(
+                [
+                    ("type", "=", "bank"),
+                    ("company_id", "in", self.company_id.ids),
+                    ("bank_account_id.sanitized_acc_number", "in", list(accounts)),
+                ]
+            )
+        )
 
     # -- reconciliation with invoices at import ----------------------------------------------
     # What the import reconciled, for the retrieval's notification (and the document's form).

@@ -657,3 +657,16 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
             "Import the missing statement with Import CODA", notification["params"]["message"]
         )
         self.assertTrue(after.codabox_after_gap)
+
+    def test_a_gap_names_the_delivered_document_that_holds_it(self):
+        first, missing, last = self._chained_documents("a", 3)
+        broken = dict(missing, cod=base64.b64encode(b"<html>maintenance</html>").decode())
+        self._deliver("a", first, broken, last)
+        self._retrieve("a")
+        failed = self._documents("a").filtered(lambda d: d.state == "failed")
+        self.assertEqual(len(failed), 1)
+        after = self._statements("a").sorted("date")[-1]
+        self.assertIn("Statement 2026/003 missing", after.codabox_gap)
+        self.assertIn(
+            f"CodaBox delivered it, not imported yet: {failed.display_name}", after.codabox_gap
+        )
