@@ -140,9 +140,7 @@ class SftpServer:
     listen on (0, the default: a free one).
     """
 
-    def __init__(
-        self, root, *, username="office", password="s3cret-pw", host_key=None, port=0
-    ):
+    def __init__(self, root, *, username="office", password="s3cret-pw", host_key=None, port=0):
         self.root, self.username, self.password = str(root), username, password
         self.port = port
         self.host_key = host_key or paramiko.ECDSAKey.generate()

@@ -22,7 +22,7 @@ import paramiko
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the addon's root
 
-from dev.delivery_servers import HOST, SftpServer  # noqa: E402
+from dev.delivery_servers import HOST, SftpServer
 
 
 def host_key(path):
