@@ -303,7 +303,7 @@ fi
 
 say "starting Odoo on $ODOO_URL"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^$DB\$" --http-interface="$HOST" \
-    --http-port="$PORT" --log-level=warn </dev/null &
+    --http-port="$PORT" --log-level=warn --log-handler=paramiko:WARNING </dev/null &
 ODOO_PID=$!
 wait_for "$LOCAL_URL/web/login" "$ODOO_PID" 180 \
     || fail "Odoo did not answer on $LOCAL_URL (see its log above)."

@@ -1045,7 +1045,16 @@ def main(argv=None):
     from odoo.modules.registry import Registry
 
     odoo.tools.config.parse_config(
-        ["-c", args.config, "-d", args.database, "--log-level=warn", "--no-http"]
+        # paramiko's INFO lines (each SFTP login) are not the demo's business.
+        [
+            "-c",
+            args.config,
+            "-d",
+            args.database,
+            "--log-level=warn",
+            "--log-handler=paramiko:WARNING",
+            "--no-http",
+        ]
     )
     registry = Registry(args.database)
     with registry.cursor() as cr:
