@@ -3,8 +3,9 @@
     .venv/bin/python dev/screenshots.py [--out static/description] [--keep]
 
 Runs ``make setup``, then ``dev/demo.sh`` on a throwaway database (SHOTS_DB, default
-codabox_demo_shots) and its own ports (SHOTS_PORT 8269, SHOTS_SANDBOX_PORT 8270), as
-dev/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
+codabox_demo_shots) and its own ports (SHOTS_PORT 8269, SHOTS_SANDBOX_PORT 8270,
+SHOTS_SFTP_PORT 8272), as dev/check_demo.sh does. Then, in Chromium driven over the DevTools
+protocol:
 
 1. log in as admin/admin;
 2. the first client company asks for a connection (over JSON-RPC, as check_demo.sh does):
@@ -17,7 +18,14 @@ dev/check_demo.sh does. Then, in Chromium driven over the DevTools protocol:
 5. the same statement screen in Dutch and in French (``statement_nl.png``,
    ``statement_fr.png``): the second and third client companies connected with the office
    password, the admin's language switched, their statements retrieved in that language (the
-   notes the import writes are in the language of whoever imports).
+   notes the import writes are in the language of whoever imports);
+6. the demo's CodaBox file delivery, "CodaBox SFTP (demo)", as the demo left it: collected
+   from its SFTP server, its host key pinned, the client code no company has reported
+   (``delivery_source.png``).
+
+``--only NAME ...`` takes only those shots (consent, settings, statement, invoice_paid,
+statement_nl, statement_fr, delivery_source, icon) and what they need: the others stay as
+they are.
 
 It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
 the database dropped (``--keep`` keeps the database). Re-runnable: each run starts afresh.
@@ -46,7 +54,17 @@ STATE = ROOT / ".odoo"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 800
 CONSENT_WIDTH = 900  # MyCodaBox's page is a narrow card: its header whole, little margin
-READY_LINE = "Ctrl-C stops Odoo and the sandbox"
+READY_LINE = "Ctrl-C stops Odoo, the sandbox"
+SHOTS = (
+    "icon",
+    "consent",
+    "settings",
+    "statement",
+    "invoice_paid",
+    "statement_nl",
+    "statement_fr",
+    "delivery_source",
+)
 MAX_BYTES = 200_000
 
 
@@ -82,8 +100,8 @@ def pg_env():
 class Demo:
     """``dev/demo.sh`` in its own process group, on the given database and ports."""
 
-    def __init__(self, db, port, sandbox_port):
-        self.db, self.port, self.sandbox_port = db, port, sandbox_port
+    def __init__(self, db, port, sandbox_port, sftp_port):
+        self.db, self.port, self.sandbox_port, self.sftp_port = db, port, sandbox_port, sftp_port
         self.url = f"http://127.0.0.1:{port}"
         self.sandbox_url = f"http://127.0.0.1:{sandbox_port}"
         self.log = STATE / f"screenshots-{db}.log"
@@ -95,6 +113,9 @@ class Demo:
             self.seed,
             STATE / f"demo-sandbox-state-{self.db}.json",
             STATE / f"demo-sandbox-{self.db}.log",
+            STATE / f"demo-sftp-{self.db}",
+            STATE / f"demo-sftp-{self.db}.log",
+            STATE / f"demo-sftp-host-key-{self.db}",
             STATE / "data" / "filestore" / self.db,
         ]
 
@@ -117,8 +138,12 @@ class Demo:
             "DEMO_DB": self.db,
             "DEMO_PORT": str(self.port),
             "DEMO_SANDBOX_PORT": str(self.sandbox_port),
+            "DEMO_SFTP_PORT": str(self.sftp_port),
         }
-        say(f"make demo on database {self.db}, ports {self.port} and {self.sandbox_port}")
+        say(
+            f"make demo on database {self.db}, ports {self.port}, {self.sandbox_port} and "
+            f"{self.sftp_port} (SFTP)"
+        )
         say(f"(a new database takes a few minutes; log: {self.log})")
         with open(self.log, "wb") as log:
             # A process group of its own, SIGINT as in a terminal: stopped as Ctrl-C stops it.
@@ -416,7 +441,8 @@ def consent(browser, odoo, demo, company, out):
     browser.resize(CONSENT_WIDTH, HEIGHT)
     time.sleep(0.5)
     bottom = min(HEIGHT, int(browser.rect("footer")[3]) + 16)
-    save(browser.screenshot().crop((0, 0, CONSENT_WIDTH, bottom)), out / "consent.png")
+    if out:
+        save(browser.screenshot().crop((0, 0, CONSENT_WIDTH, bottom)), out / "consent.png")
     browser.resize(WIDTH, HEIGHT)
 
     browser.evaluate("document.querySelector('#allow').click()")
@@ -525,7 +551,7 @@ def statement_form(browser, demo, company, statement_id, path, button_text="Reco
 
 
 def statement(browser, odoo, demo, company, out):
-    retrieve(odoo, company)
+    """The retrieved statement with the most lines reconciled with demo invoices."""
     statement_form(browser, demo, company, best_statement(odoo, company), out / "statement.png")
 
 
@@ -537,9 +563,9 @@ LANGUAGES = (
 )
 
 
-def statement_in_languages(browser, odoo, demo, companies, password, out):
-    """The statement screen in Dutch and in French: each in a further client company,
-    connected with the office password and retrieved in that language."""
+def statement_in_languages(browser, odoo, demo, companies, password, out, only=SHOTS):
+    """The statement screen in Dutch and in French (those of ``only``): each in a further
+    client company, connected with the office password and retrieved in that language."""
     try:
         for lang, filename, button_text, index in LANGUAGES:
             company = companies[index]
@@ -548,8 +574,9 @@ def statement_in_languages(browser, odoo, demo, companies, password, out):
             odoo.call("res.users", "write", [odoo.uid], {"lang": lang})
             # The demo's savings account without a journal fails: not a failure here.
             retrieve(odoo, company, lang=lang, failed_ok=True)
-            statement_id = best_statement(odoo, company)
-            statement_form(browser, demo, company, statement_id, out / filename, button_text)
+            if filename.removesuffix(".png") in only:
+                statement_id = best_statement(odoo, company)
+                statement_form(browser, demo, company, statement_id, out / filename, button_text)
     finally:
         odoo.call("res.users", "write", [odoo.uid], {"lang": "en_US"})
 
@@ -583,6 +610,47 @@ def paid_invoice(browser, odoo, demo, company, out):
     image = browser.screenshot()
     bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 16
     save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "invoice_paid.png")
+
+
+def delivery_source(browser, odoo, demo, out):
+    """The demo's file delivery as the demo left it: collected at its start from its SFTP
+    server (the host key pinned, the file of a client code no company has reported)."""
+    sys.path.insert(0, str(ROOT))
+    from dev.demo_data import SFTP_SOURCE, SME  # the demo's names
+
+    sources = odoo.call(
+        "codabox.delivery.source",
+        "search_read",
+        [("name", "=", SFTP_SOURCE)],
+        fields=["host_key_fingerprint", "last_report"],
+    )
+    if not sources or not sources[0]["host_key_fingerprint"] or not sources[0]["last_report"]:
+        raise Failure(f"{SFTP_SOURCE} was not collected at the demo's start: {sources}")
+    companies = odoo.call(
+        "res.company", "search", [("codabox_client_code", "=", SME["client_code"])]
+    )
+    browser.send("Network.setCookie", name="cids", value=str(companies[0]), url=demo.url)
+    browser.goto(
+        f"{demo.url}/odoo/accounting/action-l10n_be_codabox_connect."
+        f"codabox_delivery_source_action/{sources[0]['id']}"
+    )
+    browser.wait(
+        "(document.querySelector('.o_form_view [name=host_key_fingerprint]') || {})"
+        ".innerText?.includes('SHA256') && !!document.querySelector("
+        "'.o_form_view [name=company_ids] .o_data_row')",
+        "the delivery's form, its host key pinned and its company listed",
+    )
+    # A taller window: the whole sheet, down to the tab of its companies and client codes.
+    tall = 1200
+    browser.resize(WIDTH, tall)
+    try:
+        time.sleep(1)
+        image = browser.screenshot()
+        # Just below the sheet: the chatter's buttons follow it closely.
+        bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 8
+    finally:
+        browser.resize(WIDTH, HEIGHT)
+    save(image.crop((0, 0, WIDTH, min(tall, max(bottom, 400)))), out / "delivery_source.png")
 
 
 # --- the icon --------------------------------------------------------------------------------
@@ -628,6 +696,12 @@ def main(argv=None):
     parser.add_argument(
         "--sandbox-port", type=int, default=int(os.environ.get("SHOTS_SANDBOX_PORT", 8270))
     )
+    parser.add_argument(
+        "--sftp-port", type=int, default=int(os.environ.get("SHOTS_SFTP_PORT", 8272))
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=SHOTS, default=SHOTS, metavar="NAME", help="these shots only"
+    )
     parser.add_argument("--timeout", type=int, default=900, help="seconds until Odoo answers")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
@@ -636,13 +710,19 @@ def main(argv=None):
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
 
-    icon(out / "icon.png")
+    only = set(args.only)
+    if "icon" in only:
+        icon(out / "icon.png")
+    if not only - {"icon"}:
+        return 0
     subprocess.run(["make", "-s", "-C", str(ROOT), "setup"], check=True, stdout=subprocess.DEVNULL)
-    for port in (args.port, args.sandbox_port):
+    for port in (args.port, args.sandbox_port, args.sftp_port):
         if port_taken(port):
-            parser.error(f"port {port} is in use: choose others with --port and --sandbox-port")
+            parser.error(
+                f"port {port} is in use: choose others with --port, --sandbox-port and --sftp-port"
+            )
 
-    demo = Demo(args.db, args.port, args.sandbox_port)
+    demo = Demo(args.db, args.port, args.sandbox_port, args.sftp_port)
     browser = odoo = None
     # SIGTERM ends the run as Ctrl-C does: everything started is stopped in "finally".
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -661,11 +741,24 @@ def main(argv=None):
         first = companies[0]
         browser = Chromium()
         log_in(browser, demo)
-        password = consent(browser, odoo, demo, first, out)
-        settings(browser, demo, out)
-        statement(browser, odoo, demo, first, out)
-        paid_invoice(browser, odoo, demo, first, out)
-        statement_in_languages(browser, odoo, demo, companies, password, out)
+        # Each shot needs those before it in this order (the connection, the retrieval).
+        api_shots = {"consent", "settings", "statement", "invoice_paid"}
+        languages = {"statement_nl", "statement_fr"}
+        if only & (api_shots | languages):
+            # MyCodaBox's page is shot with the connection, which the others need.
+            password = consent(browser, odoo, demo, first, out if "consent" in only else None)
+            if "settings" in only:
+                settings(browser, demo, out)
+            if only & {"statement", "invoice_paid"}:
+                retrieve(odoo, first)
+            if "statement" in only:
+                statement(browser, odoo, demo, first, out)
+            if "invoice_paid" in only:
+                paid_invoice(browser, odoo, demo, first, out)
+            if only & languages:
+                statement_in_languages(browser, odoo, demo, companies, password, out, only)
+        if "delivery_source" in only:
+            delivery_source(browser, odoo, demo, out)
     except Failure as error:
         say(f"FAILED: {error}")
         return 1
