@@ -20,6 +20,8 @@ Admin endpoint (JSON, no auth, loopback clients only; never faulted nor logged):
     POST   /_admin/reset              back to the start seed; clears faults and the log
     POST   /_admin/seed[?mode=merge]  body: a seed; replaces the state (default) or merges
     POST   /_admin/documents          {"company_vat", "documents": [...]} -> {"feed_indexes"}
+                                      (a document with "acknowledged": true was delivered
+                                      before: only the re-download feed lists it)
     POST   /_admin/consent            {"office_vat", "status"} -> {"consent_id", "status"}
     POST   /_admin/clock              {"advance_seconds": 601} (to expire authorization codes)
     GET    /_admin/state              State.snapshot() + "requests" + "faults"
