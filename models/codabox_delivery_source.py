@@ -51,7 +51,7 @@ class CodaboxDeliverySource(models.Model):
     location = fields.Selection(
         [
             ("codabox", "CodaBox's secured space (FTP at CodaBox)"),
-            ("office", "Our own server (FTP at your side)"),
+            ("office", "Your own server (FTP at your side)"),
         ],
         default="codabox",
         required=True,
