@@ -35,6 +35,8 @@ sys.path.insert(0, ROOT)
 
 from dev.demo_data import (  # noqa: E402
     BANKS,
+    CLIENTS,
+    GAP_CLIENT,
     SFTP_ARCHIVE,
     SFTP_DAYS,
     SFTP_PASSWORD,
@@ -47,6 +49,9 @@ from dev.demo_data import (  # noqa: E402
     expected_payment_state,
 )
 from sandbox.testing import RunningSandbox  # noqa: E402  (the project's MyCodaBox walker)
+
+# The client company whose first retrieval leaves a gap (demo_data.GAP_CLIENT).
+GAP_CLIENT_NAME = next(client["name"] for client in CLIENTS if client["code"] == GAP_CLIENT)
 
 OGM = re.compile(r"\+{3}\d{3}/\d{4}/\d{5}\+{3}")
 
@@ -175,9 +180,10 @@ class Checks:
         (values,) = self.call("res.config.settings", "read", [settings], fields, company=company)
         assert values["codabox_connection_state"], values
 
-    def retrieve(self, company):
+    def retrieve(self, company, gap=False):
         """The dashboard's "Retrieve from CodaBox" on the company's bank journal; returns its
-        statements, checked: each with its CODA file and PDF, balances chained."""
+        statements, checked: each with its CODA file and PDF, balances chained (but for one
+        gap, with ``gap``: a statement CodaBox delivered before the connection)."""
         domain = [("company_id", "=", company), ("type", "=", "bank")]
         journals = self.call(
             "account.journal", "search", [*domain, ("bank_account_id", "!=", False)]
@@ -193,7 +199,8 @@ class Checks:
         )
         assert len(statements) >= 3, statements
         assert all(len(s["attachment_ids"]) == 2 for s in statements), "no CODA or PDF"
-        assert all(s["is_valid"] and s["is_complete"] for s in statements), "balances do not chain"
+        invalid = [s for s in statements if not (s["is_valid"] and s["is_complete"])]
+        assert len(invalid) == (1 if gap else 0), ("balances do not chain", invalid)
         return statements
 
     def check_reconciled(self, client, spec, checked):
@@ -341,7 +348,7 @@ def first(checks, seed_file, password_file, sftp_port=None):
         payment_refs = set()
         for client in state["clients"][:2]:
             company = client["id"]
-            checks.retrieve(company)
+            checks.retrieve(company, gap=client["name"] == GAP_CLIENT_NAME)
             lines = call(
                 "account.bank.statement.line",
                 "search_read",
@@ -355,6 +362,52 @@ def first(checks, seed_file, password_file, sftp_port=None):
             for reference in state["references"]
             for payment_ref in payment_refs
         ), "no line has a demo invoice's communication"
+
+    @check("a missing statement: named on the journal's card, filled by Fetch again from CodaBox")
+    def _gap():
+        (client,) = [c for c in state["clients"][:2] if c["name"] == GAP_CLIENT_NAME]
+        company = client["id"]
+        (journal,) = call(
+            "account.journal",
+            "search_read",
+            [
+                ("company_id", "=", company),
+                ("type", "=", "bank"),
+                ("bank_account_id", "!=", False),
+            ],
+            fields=["codabox_gap_count", "codabox_gap_summary"],
+            company=company,
+        )
+        assert journal["codabox_gap_count"] == 1, journal
+        assert "missing between" in journal["codabox_gap_summary"], journal
+        (after,) = call(
+            "account.bank.statement",
+            "search",
+            [("company_id", "=", company), ("codabox_after_gap", "=", True)],
+            company=company,
+        )
+        todos = call(
+            "mail.activity",
+            "search_count",
+            [("codabox_gap_statement_id", "=", after)],
+            company=company,
+        )
+        assert todos == 1, todos
+        domain = [("company_id", "=", company)]
+        before = call("account.bank.statement", "search_count", domain, company=company)
+        action = call(
+            "account.bank.statement", "action_codabox_fetch_again", [after], company=company
+        )
+        assert action["params"]["type"] == "success", action
+        statements = call(
+            "account.bank.statement",
+            "search_read",
+            [("company_id", "=", company)],
+            fields=["is_valid", "is_complete", "codabox_after_gap"],
+            company=company,
+        )
+        assert len(statements) == before + 1, (before, statements)
+        assert all(s["is_valid"] and not s["codabox_after_gap"] for s in statements), statements
 
     @check("the retrieval reconciled the statements with the invoices they pay, the others open")
     def _reconciled():

@@ -125,6 +125,11 @@ OFFICE = {
 # "account_without_journal": a second account of the client (bank account, opening balance,
 # statement day, amount moved to it from the first account) that has no bank journal in Odoo:
 # CodaBox delivers its statement, which fails until the journal is made.
+# The client whose statement of the third day CodaBox delivered before the company was
+# connected: its first retrieval leaves a gap, named on its journal's card, filled by "Fetch
+# again from CodaBox" on the statement after it.
+GAP_CLIENT, GAP_DAY = "JANSSENS", 2
+
 CLIENTS = [
     {
         "code": "PEETERS",
@@ -839,6 +844,10 @@ class DemoData:
                     FreeCommunication(sequence, rng.choice(BANK_MESSAGES))
                 )
             document, balance = self._document(client, client["bank"][:3], statements)
+            if client["code"] == GAP_CLIENT and index == GAP_DAY:
+                # Delivered before the company was connected to Odoo: CodaBox's feed no longer
+                # lists it, its re-download feed does ("Fetch again from CodaBox").
+                document["acknowledged"] = True
             documents.append(document)
         return documents
 
