@@ -9,7 +9,13 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
 
-from ..codabox_client import CodaboxError, CodaboxRateLimited, ConsentNotValid, CredentialsRefused
+from ..codabox_client import (
+    FORMATS,
+    CodaboxError,
+    CodaboxRateLimited,
+    ConsentNotValid,
+    CredentialsRefused,
+)
 from .codabox_document import FINAL_STATES
 
 _logger = logging.getLogger(__name__)
@@ -245,7 +251,7 @@ class CodaboxConnection(models.Model):
                 )
             )
         client = self._client()
-        feed_id = self._feed_id(client)
+        feed_id, allowed_formats = self._feed_and_formats(client)
         entries = client.feed(feed_id)
         self._record_lost_acknowledgements(feed_id, {entry.feed_index for entry in entries})
         processed = set()
@@ -260,7 +266,9 @@ class CodaboxConnection(models.Model):
                 [("feed_id", "=", feed_id), ("feed_index", "=", entry.feed_index)]
             )
             if not document:
-                document = documents._store(self, feed_id, entry, self._download(client, entry))
+                document = documents._store(
+                    self, feed_id, entry, self._download(client, entry, allowed_formats)
+                )
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
             if document.state == "received":
@@ -310,7 +318,10 @@ class CodaboxConnection(models.Model):
             ):
                 continue
             try:
-                files = {fmt: client.redownload(entry.feed_index, fmt) for fmt in ("cod", "pdf")}
+                files = {
+                    fmt: client.redownload(entry.feed_index, fmt)
+                    for fmt in Document._default_formats("coda")
+                }
             except CodaboxError as error:
                 raise self.env["codabox.api"]._user_error(error) from error
             document = Document.search(
@@ -339,15 +350,20 @@ class CodaboxConnection(models.Model):
             return True  # no date to judge by: the import skips what is there already
         return day is None or date_from <= day <= date_to
 
-    def _download(self, client, entry):
-        """The formats to store for a feed entry, downloaded (nothing for unreadable ones).
+    def _download(self, client, entry, allowed_formats=None):
+        """Every format CodaBox offers for a feed entry's kind, downloaded, to be stored before
+        the entry is acknowledged (nothing for unreadable entries): once acknowledged, CodaBox
+        delivers it again only through its re-download service.
 
-        Overridden by modules that import further kinds (SODA, invoices) to fetch their XML.
+        :param allowed_formats: the pod client's ``allowed_formats`` (``{kind: [format]}``);
+            a kind it does not list gets ``codabox.document._default_formats``
         """
         if entry.problem:
             return {}
-        formats = ("cod", "pdf") if entry.document_model == "coda" else ("pdf", "xml")
-        return {fmt: client.download(entry.feed_index, fmt) for fmt in formats}
+        formats = (allowed_formats or {}).get(entry.document_model) or self.env[
+            "codabox.document"
+        ]._default_formats(entry.document_model)
+        return {fmt: client.download(entry.feed_index, fmt) for fmt in formats if fmt in FORMATS}
 
     def _record_lost_acknowledgements(self, feed_id, listed):
         """Documents acknowledged at CodaBox whose answer never reached us: CodaBox lists only
@@ -428,13 +444,24 @@ class CodaboxConnection(models.Model):
 
     def _feed_id(self, client):
         """The company's feed: CodaBox lists it as the feed client of its pod client."""
+        return self._feed_and_formats(client)[0]
+
+    def _feed_and_formats(self, client):
+        """(the company's feed, the formats CodaBox offers per kind: ``{kind: [format]}``),
+        from its pod client."""
         pod_client = client.pod_client()
         feed_clients = pod_client.get("feed_clients") or []
         if not feed_clients:
             raise UserError(
                 _("CodaBox lists no feed for %(company)s.", company=self.company_id.name)
             )
-        return str(feed_clients[0]["id"])
+        allowed = pod_client.get("allowed_formats")
+        allowed = {
+            str(kind): [str(fmt) for fmt in formats]
+            for kind, formats in (allowed.items() if isinstance(allowed, dict) else ())
+            if isinstance(formats, list)
+        }
+        return str(feed_clients[0]["id"]), allowed
 
     # -- the daily job ------------------------------------------------------------------------
 

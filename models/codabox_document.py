@@ -110,6 +110,12 @@ class CodaboxDocument(models.Model):
     xml_attachment_id = fields.Many2one("ir.attachment", string="XML", readonly=True)
     statement_ids = fields.Many2many("account.bank.statement", string="Statements", readonly=True)
     statement_count = fields.Integer(compute="_compute_statement_count")
+    redownload_offered = fields.Boolean(
+        string="Download again offered",
+        compute="_compute_redownload_offered",
+        help="Download again: a failed document (not for want of a journal), or a kind not "
+        "imported that was stored without its XML.",
+    )
 
     _sql_constraints = [
         (
@@ -186,6 +192,18 @@ class CodaboxDocument(models.Model):
                         ("bank_account_id.sanitized_acc_number", "=", number),
                     ],
                     limit=1,
+                )
+            )
+
+    @api.depends("connection_id", "state", "missing_journal", "kind", "xml_attachment_id")
+    def _compute_redownload_offered(self):
+        for document in self:
+            document.redownload_offered = bool(document.connection_id) and (
+                (document.state == "failed" and not document.missing_journal)
+                or (
+                    document.state == "ignored"
+                    and document.kind != "coda"
+                    and not document.xml_attachment_id
                 )
             )
 
@@ -523,6 +541,10 @@ class CodaboxDocument(models.Model):
         for document in self.sudo():  # sudo: the credentials are the system's (checked above)
             if document.state == "imported" or not document.connection_id:
                 continue  # a file delivery's files are stored whole: Retry imports them
+            if document.state == "ignored" and document.kind != "coda":
+                # A kind not imported, stored before with its PDF only: its every format.
+                document._fetch_files_again()
+                continue
             client = document.connection_id._client()
             # Still in the feed: an ordinary download; acknowledged: CodaBox's re-download.
             fetch = client.redownload if document.acknowledged else client.download
@@ -541,10 +563,34 @@ class CodaboxDocument(models.Model):
             document._import()
         return True
 
-    def _formats(self):
-        """The formats fetched for this document's kind (CODA: the file and its PDF)."""
+    def _fetch_files_again(self):
+        """The document's every format fetched again (CodaBox's re-download service once it
+        is acknowledged), replacing what is stored; its state unchanged."""
         self.ensure_one()
-        return ("cod", "pdf") if self.kind == "coda" else ("pdf", "xml")
+        client = self.connection_id._client()
+        fetch = client.redownload if self.acknowledged else client.download
+        try:
+            files = {fmt: fetch(self.feed_index, fmt) for fmt in self._formats()}
+        except CodaboxError as error:
+            raise self.env["codabox.api"]._user_error(error) from error
+        self._attach_files(files)
+        self.message_post(
+            body=_(
+                "Fetched again from CodaBox: %(formats)s.",
+                formats=", ".join(fmt.upper() for fmt, data in files.items() if data) or "-",
+            )
+        )
+
+    def _formats(self):
+        """The formats fetched again for this document (see ``_default_formats``)."""
+        self.ensure_one()
+        return self._default_formats(self.kind)
+
+    @api.model
+    def _default_formats(self, kind):
+        """The formats CodaBox offers for a kind, when its pod client does not list them
+        (notes.md: CODA as a file, its PDF and its XML; the others as PDF and XML)."""
+        return ("cod", "pdf", "xml") if kind == "coda" else ("pdf", "xml")
 
     def _feed_entry(self):
         return FeedEntry(self.feed_index, self.kind or "", self.metadata or {})

@@ -537,7 +537,14 @@ class State:
             return {
                 "id": conn["id"],
                 "fetch_delay": 7200,
-                "allowed_formats": {"coda": ["cod", "pdf", "xml"]},
+                # As CodaBox's pod clients list them (notes.md).
+                "allowed_formats": {
+                    "coda": ["cod", "pdf", "xml"],
+                    "soda": ["pdf", "xml"],
+                    "purchase_invoice": ["pdf", "xml"],
+                    "sales_invoice": ["pdf", "xml"],
+                    "expense": ["pdf", "xml"],
+                },
                 "feed_clients": [
                     {
                         "id": company["feed_client_id"],

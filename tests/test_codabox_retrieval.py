@@ -287,6 +287,50 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
         self.assertIn(index, self._acknowledged("a"))
         self.assertFalse(self._statements("a"))
 
+    def test_every_format_is_stored_before_the_acknowledgement(self):
+        """The XML too, for CODA and for the kinds not imported: once acknowledged, CodaBox
+        delivers it again only through its re-download service."""
+        soda_xml = b"<SocialDocument><Social><SeqNumber>1</SeqNumber></Social></SocialDocument>"
+        coda = dict(
+            coda_document(CLIENTS["a"][1], 8, seed=7),
+            xml=base64.b64encode(b"<Document>camt.053</Document>").decode(),
+        )
+        soda = {
+            "document_model": "soda",
+            "metadata": {},
+            "pdf": base64.b64encode(PDF).decode(),
+            "xml": base64.b64encode(soda_xml).decode(),
+        }
+        indexes = self._deliver("a", coda, soda)
+        self._retrieve("a")
+        by_kind = {d.kind: d for d in self._documents("a")}
+        self.assertEqual(by_kind["coda"].xml_attachment_id.raw, b"<Document>camt.053</Document>")
+        self.assertEqual(by_kind["soda"].xml_attachment_id.raw, soda_xml)
+        self.assertEqual(by_kind["soda"].pdf_attachment_id.raw, PDF)
+        self.assertEqual(by_kind["soda"].state, "ignored")
+        self.assertTrue(set(indexes) <= self._acknowledged("a"))
+
+    def test_download_again_fetches_the_xml_of_a_document_stored_with_its_pdf_only(self):
+        soda_xml = b"<SocialDocument/>"
+        (index,) = self._deliver(
+            "a",
+            {
+                "document_model": "soda",
+                "metadata": {},
+                "pdf": base64.b64encode(PDF).decode(),
+                "xml": base64.b64encode(soda_xml).decode(),
+            },
+        )
+        self._retrieve("a")
+        document = self._documents("a")
+        document.xml_attachment_id.unlink()  # as an earlier version stored it: the PDF only
+        self.assertFalse(document.xml_attachment_id)
+        self.assertIn(index, self._acknowledged("a"))
+        document.action_redownload()
+        self.assertEqual(document.xml_attachment_id.raw, soda_xml)
+        self.assertEqual(document.state, "ignored")
+        self.assertTrue(self.sandbox.request_log("GET", f"/v2/delivery/redownload/{index}/xml/"))
+
     def test_crash_after_import_before_acknowledgement(self):
         (index,) = self._deliver("a", coda_document(CLIENTS["a"][1], 7, seed=6))
         # Every acknowledgement attempt fails: the run ends after the import.
