@@ -109,6 +109,28 @@ class AccountBankStatement(models.Model):
             "success",
         )
 
+    def action_codabox_delete_with_lines(self):
+        """Delete the statement with its transactions (their entries), e.g. to import the
+        bank's corrected statement in its place; refused while a transaction is reconciled
+        (undo its reconciliation first). Odoo's own deletion keeps the transactions, whose
+        import ids would keep the corrected statement apart."""
+        self.env["codabox.api"]._check_rights(self.company_id)
+        reconciled = self.line_ids.filtered("is_reconciled")
+        if reconciled:
+            raise UserError(
+                _(
+                    "%(count)s transaction(s) of %(statements)s are reconciled: undo their "
+                    "reconciliation first.",
+                    count=len(reconciled),
+                    statements=", ".join(self.mapped("name")),
+                )
+            )
+        journals = self.journal_id
+        self.line_ids.unlink()
+        self.unlink()
+        journals._codabox_check_continuity()
+        return {"type": "ir.actions.act_window_close"}
+
     @api.model
     def _codabox_import_coda(self, data, *, company, filename, pdf=b"", pdf_filename=None):
         """Import the statements of a CODA file into the bank journals of ``company``.
@@ -172,8 +194,8 @@ class AccountBankStatement(models.Model):
                     _(
                         "%(file)s: %(statement)s was imported before with other movements (a "
                         "correction by the bank?): this one is not imported. Compare the two; if "
-                        "this one replaces it, delete the statement imported before and import "
-                        "this file again.",
+                        "this one replaces it, open the statement imported before, use Delete "
+                        "with its transactions, and import this file again.",
                         file=filename,
                         statement=label,
                     )

@@ -236,6 +236,13 @@ class TestStatementContinuity(BelgianCompanyCase):
         )
         wizard.action_import()
         self.assertIn("correction by the bank", "\n".join(wizard.line_ids.mapped("message")))
+        # The accountant decides the corrected one replaces it: deleted with its
+        # transactions, the corrected statement goes in its place.
+        self.statements().action_codabox_delete_with_lines()
+        self.assertFalse(self.statements())
+        document.action_retry()
+        self.assertEqual(document.state, "imported")
+        self.assertEqual(len(self.statements().line_ids), len(corrected.movements))
 
     def test_two_accounts_in_one_file_each_their_own_chain(self):
         other = generate_statements(
