@@ -12,7 +12,7 @@
     "development_status": "Beta",
     # l10n_be: the companies CODA serves are Belgian, on its chart (be_comp) and its structured
     # communication (+++xxx/xxxx/xxxxx+++) on invoices; the tests need both in any database.
-    "depends": ["account", "l10n_be"],
+    "depends": ["account", "l10n_be", "account_edi_ubl_cii"],
     "external_dependencies": {"python": ["requests", "cryptography", "paramiko"]},
     "data": [
         "security/ir.model.access.csv",

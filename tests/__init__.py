@@ -29,4 +29,5 @@ from . import (
     test_reconcile,
     test_statement_continuity,
     test_tour,
+    test_ubl_generator,
 )

@@ -18,13 +18,16 @@ except ImportError:  # a development program with the addon's root on sys.path
 
 from .generator import generate_statements
 from .soda import generate_soda, write_soda
+from .ubl import generate_purchase_invoice, write_ubl_invoice
 from .writer import write_coda
 
 __all__ = [
     "coda_parser",
+    "generate_purchase_invoice",
     "generate_soda",
     "generate_statements",
     "soda_parser",
     "write_coda",
     "write_soda",
+    "write_ubl_invoice",
 ]
