@@ -22,6 +22,7 @@
         "views/account_bank_statement_views.xml",
         "views/codabox_connection_views.xml",
         "views/codabox_delivery_source_views.xml",
+        "views/codabox_soda_mapping_views.xml",
         "views/codabox_templates.xml",
         "views/res_config_settings_views.xml",
         "wizard/codabox_connection_wizard_views.xml",

@@ -3,13 +3,17 @@ from . import account_bank_statement_pdf
 from . import account_bank_statement_line
 from . import account_journal
 from . import account_move
+from . import account_move_line
 from . import codabox_api
 from . import codabox_connect_state
 from . import codabox_connection
 from . import codabox_delivery_source
 from . import codabox_document
+from . import codabox_document_invoice
+from . import codabox_document_soda
 from . import codabox_office
 from . import codabox_password_attempt
+from . import codabox_soda_mapping
 from . import mail_activity
 from . import res_company
 from . import res_config_settings

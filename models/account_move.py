@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from psycopg2 import errors as pgerrors
 
-from odoo import Command, api, models
+from odoo import Command, api, fields, models
 from odoo.tools import SQL, create_index, mute_logger
 
 from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
@@ -20,6 +20,66 @@ MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    codabox_soda_key = fields.Char(
+        string="SODA",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The SODA this payroll entry was made from (source/sequence number/period).",
+    )
+    codabox_soda_unmapped = fields.Boolean(
+        string="Unmapped social accounts",
+        compute="_compute_codabox_soda_unmapped",
+        help="Lines of this SODA entry book a social account on the suspense account.",
+    )
+
+    @api.depends("line_ids.codabox_soda_code", "line_ids.account_id")
+    def _compute_codabox_soda_unmapped(self):
+        for move in self:
+            suspense = move.company_id.account_journal_suspense_account_id
+            move.codabox_soda_unmapped = bool(move.codabox_soda_key) and any(
+                line.codabox_soda_code and line.account_id == suspense for line in move.line_ids
+            )
+
+    def action_codabox_apply_soda_mapping(self):
+        """Apply the SODA account mapping to these draft payroll entries."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
+        for company in self.company_id:
+            self.filtered(lambda m, c=company: m.company_id == c)._codabox_remap_soda()
+        return True
+
+    @api.model
+    def _codabox_apply_soda_mapping(self, company):
+        """Apply the mapping to every draft SODA entry of the company still booking a
+        social account on the suspense account."""
+        moves = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("codabox_soda_key", "!=", False),
+                ("state", "=", "draft"),
+            ]
+        ).filtered("codabox_soda_unmapped")
+        moves._codabox_remap_soda()
+        return True
+
+    def _codabox_remap_soda(self):
+        """Book each line on the account the mapping now gives its social account (draft
+        entries only: a posted entry is the accountant's)."""
+        Mapping = self.env["codabox.soda.mapping"]
+        for move in self.filtered(lambda m: m.state == "draft" and m.codabox_soda_key):
+            lines = move.line_ids.filtered("codabox_soda_code")
+            accounts = Mapping._accounts_for(
+                move.company_id, {line.codabox_soda_code: line.name for line in lines}
+            )
+            changes = [
+                Command.update(line.id, {"account_id": accounts[line.codabox_soda_code].id})
+                for line in lines
+                if accounts[line.codabox_soda_code]
+                and accounts[line.codabox_soda_code] != line.account_id
+            ]
+            if changes:
+                move.write({"line_ids": changes})
 
     @api.model_create_multi
     def create(self, vals_list):

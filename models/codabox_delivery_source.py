@@ -459,6 +459,22 @@ class CodaboxDeliverySource(models.Model):
         its name) is archived, never imported again."""
         codes = self._company_by_code()
         wanted = None if companies is None else {c for c, co in codes.items() if co in companies}
+        # Stored before and never finished (the process died), or a kind turned on since.
+        unfinished = (
+            self.env["codabox.document"]
+            .sudo()
+            .search(  # sudo: the ledger
+                [("source_id", "=", self.id), ("state", "=", "received")]
+            )
+        )
+        for document in unfinished:
+            if companies is not None and document.company_id not in companies:
+                continue
+            if result["documents"] and _past(deadline):
+                result["complete"] = False
+                return
+            document._import(with_commit)
+            result["documents"] |= document
         layout = self._layout()
         with self._source() as remote:
             self._pin(remote)

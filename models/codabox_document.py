@@ -110,6 +110,14 @@ class CodaboxDocument(models.Model):
     xml_attachment_id = fields.Many2one("ir.attachment", string="XML", readonly=True)
     statement_ids = fields.Many2many("account.bank.statement", string="Statements", readonly=True)
     statement_count = fields.Integer(compute="_compute_statement_count")
+    move_ids = fields.Many2many(
+        "account.move",
+        "codabox_document_move_rel",
+        string="Entries",
+        readonly=True,
+        help="The payroll entry, bills or invoices made from the document.",
+    )
+    move_count = fields.Integer(compute="_compute_move_count")
     redownload_offered = fields.Boolean(
         string="Download again offered",
         compute="_compute_redownload_offered",
@@ -164,7 +172,43 @@ class CodaboxDocument(models.Model):
     def _kind_labels(self):
         """What people call each of CodaBox's document models; the others show as CodaBox
         names them. Extended by modules that import further kinds (SODA, invoices)."""
-        return {"coda": _("Bank statement (CODA)")}
+        return {
+            "coda": _("Bank statement (CODA)"),
+            "soda": _("Payroll entry (SODA)"),
+            "purchase_invoice": _("Purchase invoice"),
+            "expense": _("Expense"),
+            "sales_invoice": _("Sales invoice"),
+        }
+
+    @api.model
+    def _importers(self):
+        """The method importing each kind, and the company setting that turns it on (None:
+        always on). Extended by modules that import further kinds."""
+        return {
+            "coda": ("_import_coda", None),
+            "soda": ("_import_soda", "codabox_import_soda"),
+            "purchase_invoice": ("_import_invoice", "codabox_import_purchase_invoices"),
+            "expense": ("_import_invoice", "codabox_import_purchase_invoices"),
+            "sales_invoice": ("_import_invoice", "codabox_import_sales_invoices"),
+        }
+
+    def _is_imported_kind(self):
+        """Whether the document's company imports documents of its kind."""
+        self.ensure_one()
+        importer = self._importers().get(self.kind)
+        return bool(importer) and (not importer[1] or bool(self.company_id[importer[1]]))
+
+    def _not_imported_message(self):
+        if self.kind in self._importers():
+            return _(
+                "%(kind)s: the company does not import this kind (CodaBox settings); the "
+                "document is kept here with its files, and imported once the kind is turned on.",
+                kind=self.kind_label,
+            )
+        return _(
+            "Documents of type %(kind)s are kept here with their files but not imported.",
+            kind=self.kind,
+        )
 
     @api.model
     def get_empty_list_help(self, help_message):
@@ -207,6 +251,11 @@ class CodaboxDocument(models.Model):
                 )
             )
 
+    @api.depends("move_ids")
+    def _compute_move_count(self):
+        for document in self:
+            document.move_count = len(document.move_ids)
+
     @api.depends("statement_ids")
     def _compute_statement_count(self):
         for document in self:
@@ -234,23 +283,27 @@ class CodaboxDocument(models.Model):
             "currency_name": metadata.get("currency") or False,
             "statement_date": metadata.get("new_balance_date") or False,
         }
+        return self._create_stored(values, entry, files)
+
+    @api.model
+    def _create_stored(self, values, entry, files):
+        """Create the document with its files: "Failed" when what arrived cannot be a
+        document of its kind, "Not imported" for a kind its company does not import, else
+        "Received", to be imported."""
         problem = self._delivery_problem(entry, files)
-        if problem:
-            values.update(state="failed", error_message=problem, imported_at=fields.Datetime.now())
-        elif entry.document_model != "coda":
-            values.update(
-                state="ignored",
-                imported_at=fields.Datetime.now(),
-                error_message=_(
-                    "Documents of type %(kind)s are kept here with their files but not imported.",
-                    kind=entry.document_model,
-                ),
-            )
         # sudo: the ledger is written by this code only; users have read access.
         document = self.sudo().create(values)
         document._attach_files(files)
-        if document.state == "failed":
-            document._schedule_problem_activity()
+        if problem:
+            document._record_failure(problem)
+        elif not document._is_imported_kind():
+            document.write(
+                {
+                    "state": "ignored",
+                    "imported_at": fields.Datetime.now(),
+                    "error_message": document._not_imported_message(),
+                }
+            )
         return document
 
     @api.model
@@ -267,25 +320,7 @@ class CodaboxDocument(models.Model):
             "source_identity": file.identity,
             "source_content_key": file.content_key,
         }
-        entry = FeedEntry(file.name, file.kind, {})
-        problem = self._delivery_problem(entry, files)
-        if problem:
-            values.update(state="failed", error_message=problem, imported_at=fields.Datetime.now())
-        elif file.kind != "coda":
-            values.update(
-                state="ignored",
-                imported_at=fields.Datetime.now(),
-                error_message=_(
-                    "Documents of type %(kind)s are kept here with their files but not imported.",
-                    kind=file.kind,
-                ),
-            )
-        # sudo: the ledger is written by this code only; users have read access.
-        document = self.sudo().create(values)
-        document._attach_files(files)
-        if document.state == "failed":
-            document._schedule_problem_activity()
-        return document
+        return self._create_stored(values, FeedEntry(file.name, file.kind, {}), files)
 
     @api.model
     def _delivery_problem(self, entry, files):
@@ -299,6 +334,8 @@ class CodaboxDocument(models.Model):
                 "kept in the document's metadata.",
                 problem=entry.problem,
             )
+        if entry.document_model == "soda" and not (files.get("xml") or b"").strip():
+            return _("CodaBox delivered no XML for this SODA: use Download again.")
         if entry.document_model != "coda":
             return False
         coda = files.get("cod") or b""
@@ -380,6 +417,12 @@ class CodaboxDocument(models.Model):
     def _import_one(self):
         """Import one document in a savepoint and record the outcome."""
         self.ensure_one()
+        if not self._is_imported_kind():
+            self.write({"state": "ignored", "error_message": self._not_imported_message()})
+            return
+        if self.kind != "coda":
+            self._import_other_kind()
+            return
         if not self.coda_attachment_id:
             self._record_failure(_("CodaBox delivered no CODA file."))
             return
@@ -410,6 +453,37 @@ class CodaboxDocument(models.Model):
             )
             return
         self._record_import(result)
+
+    def _import_other_kind(self):
+        """Import a document of another kind than CODA with its importer (``_importers``),
+        in a savepoint, and record the outcome: the entries it made, or why it failed."""
+        method = self._importers()[self.kind][0]
+        try:
+            with self.env.cr.savepoint():
+                result = getattr(self, method)()
+        except (CodaImportError, UserError) as error:
+            self._record_failure(str(error))
+            return
+        except Exception as error:
+            _logger.exception("CodaBox document %s: import failed", self.id)
+            self._record_failure(
+                _(
+                    "The import failed on an unexpected error (%(error)s); the server log has "
+                    "the details. Retry the import; if it fails again, report it.",
+                    error=type(error).__name__,
+                )
+            )
+            return
+        moves = result["moves"]
+        self.write(
+            {
+                "state": "imported" if moves else "ignored",
+                "imported_at": fields.Datetime.now(),
+                "error_message": "\n".join(result.get("warnings", ())) or False,
+                "move_ids": [fields.Command.set(moves.ids)],
+            }
+        )
+        self._close_problem_activities()
 
     def _import_coda(self):
         """Call the CODA importer on the stored files (overridable: e.g. to pick journals)."""
@@ -553,15 +627,22 @@ class CodaboxDocument(models.Model):
             except CodaboxError as error:
                 raise api_model._user_error(error) from error
             document._attach_files(files)
-            problem = document._delivery_problem(
-                document._feed_entry(), {"cod": document.coda_attachment_id.raw or b""}
-            )
+            problem = document._delivery_problem(document._feed_entry(), document._stored_files())
             if problem:
                 document._record_failure(problem)
                 continue
             document.write({"state": "received", "attempt_count": 0, "error_message": False})
             document._import()
         return True
+
+    def _stored_files(self):
+        """``{"cod", "pdf", "xml"}``: the bytes stored of each format (b"" when none)."""
+        self.ensure_one()
+        return {
+            "cod": self.coda_attachment_id.raw or b"",
+            "pdf": self.pdf_attachment_id.raw or b"",
+            "xml": self.xml_attachment_id.raw or b"",
+        }
 
     def _fetch_files_again(self):
         """The document's every format fetched again (CodaBox's re-download service once it
@@ -606,6 +687,35 @@ class CodaboxDocument(models.Model):
         view = self.env.ref("l10n_be_codabox_connect.view_account_journal_form_codabox_document")
         action.update(target="new", views=[(view.id, "form")])
         return action
+
+    def action_open_moves(self):
+        self.ensure_one()
+        self.check_access("read")
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
+        action.update(domain=[("id", "in", self.move_ids.ids)], context={})
+        if len(self.move_ids) == 1:
+            action.update(res_id=self.move_ids.id, view_mode="form", views=[(False, "form")])
+        return action
+
+    @api.model
+    def _kinds_turned_on(self, companies, kinds):
+        """A company turned the import of these kinds on: its documents of them kept "Not
+        imported" wait for the next retrieval (the daily job, woken now), to be imported."""
+        waiting = (
+            self.sudo()
+            .search(  # sudo: the ledger, see its model
+                [
+                    ("company_id", "in", companies.ids),
+                    ("kind", "in", kinds),
+                    ("state", "=", "ignored"),
+                ]
+            )
+            .filtered(lambda d: d._is_imported_kind() and not d.move_ids)
+        )
+        waiting.write({"state": "received", "attempt_count": 0, "error_message": False})
+        if waiting:
+            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()._trigger()
+        return waiting
 
     def action_open_statements(self):
         self.ensure_one()

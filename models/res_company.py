@@ -27,6 +27,30 @@ class ResCompany(models.Model):
     codabox_connection_ids = fields.One2many(
         "codabox.connection", "company_id", string="CodaBox connections"
     )
+    # The kinds CodaBox delivers besides CODA, each imported unless turned off (kept in the
+    # ledger as "Not imported" meanwhile, imported once turned on: _write below).
+    codabox_import_soda = fields.Boolean(
+        string="Import SODA payroll entries",
+        default=True,
+        help="CodaBox's social documents (SODA) become draft payroll entries.",
+    )
+    codabox_import_purchase_invoices = fields.Boolean(
+        string="Import purchase invoices",
+        default=True,
+        help="Purchase invoices and expenses CodaBox delivers become draft vendor bills.",
+    )
+    codabox_import_sales_invoices = fields.Boolean(
+        string="Import sales invoices",
+        default=True,
+        help="Sales invoices CodaBox delivers become draft customer invoices.",
+    )
+    codabox_soda_journal_id = fields.Many2one(
+        "account.journal",
+        string="Social documents journal",
+        domain="[('type', '=', 'general'), ('company_id', '=', id)]",
+        help="The miscellaneous journal of the payroll entries made from SODA (one named "
+        "Social documents is made at the first SODA when none is set).",
+    )
     codabox_client_code = fields.Char(
         string="CodaBox client code",
         help="The company's client code at CodaBox: the name of its folder in CodaBox's file "
@@ -66,6 +90,26 @@ class ResCompany(models.Model):
             )
         return _normalise_vat(self.vat)
 
+    def write(self, vals):
+        """A kind whose import is turned on: the documents of it kept "Not imported" are
+        imported at the next retrieval, woken now."""
+        kinds = [
+            kind
+            for kind, (_method, setting) in self.env["codabox.document"]._importers().items()
+            if setting and vals.get(setting)
+        ]
+        turned_on = self.filtered(
+            lambda c: any(
+                not c[setting]
+                for _kind, (_method, setting) in self.env["codabox.document"]._importers().items()
+                if setting and vals.get(setting)
+            )
+        )
+        result = super().write(vals)
+        if kinds and turned_on:
+            self.env["codabox.document"]._kinds_turned_on(turned_on, kinds)
+        return result
+
     def _codabox_retrieve_now(self, with_commit=True):
         """ "Retrieve from CodaBox" for the company: its CodaBox connection (API) and the file
         deliveries that bring its files, in one notification. The caller checked the rights.
@@ -94,6 +138,27 @@ class ResCompany(models.Model):
             errors += [outcome["error"]] if outcome["error"] else []
         result["error"] = "\n".join(errors) or False
         return self.env["codabox.connection"]._retrieval_notification(result, self)
+
+    def _codabox_soda_journal(self):
+        """The journal of the payroll entries made from SODA: the setting, else a
+        miscellaneous journal "Social documents" (code SODA) made now and set."""
+        self.ensure_one()
+        if self.codabox_soda_journal_id:
+            return self.codabox_soda_journal_id
+        Journal = self.env["account.journal"].sudo()  # sudo: made once for the company
+        journal = Journal.search(
+            [("company_id", "=", self.id), ("type", "=", "general"), ("code", "=", "SODA")],
+            limit=1,
+        ) or Journal.create(
+            {
+                "name": _("Social documents"),
+                "code": "SODA",
+                "type": "general",
+                "company_id": self.id,
+            }
+        )
+        self.sudo().codabox_soda_journal_id = journal  # sudo: idem
+        return journal
 
     def _codabox_accounting_administrator(self):
         """Who gets the company's CodaBox to-dos that belong to no connection (a gap in a

@@ -12,6 +12,16 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.codabox_auto_reconcile", readonly=False
     )
     codabox_client_code = fields.Char(related="company_id.codabox_client_code", readonly=False)
+    codabox_import_soda = fields.Boolean(related="company_id.codabox_import_soda", readonly=False)
+    codabox_import_purchase_invoices = fields.Boolean(
+        related="company_id.codabox_import_purchase_invoices", readonly=False
+    )
+    codabox_import_sales_invoices = fields.Boolean(
+        related="company_id.codabox_import_sales_invoices", readonly=False
+    )
+    codabox_soda_journal_id = fields.Many2one(
+        related="company_id.codabox_soda_journal_id", readonly=False
+    )
     codabox_delivery_count = fields.Integer(compute="_compute_codabox_connection_id")
     codabox_connection_id = fields.Many2one(
         "codabox.connection", string="CodaBox connection", compute="_compute_codabox_connection_id"

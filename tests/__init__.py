@@ -21,6 +21,7 @@ from . import (
     test_coda_import_wizard,
     test_coda_readable,
     test_codabox_connection,
+    test_codabox_kinds,
     test_codabox_retrieval,
     test_delivery_source,
     test_i18n,

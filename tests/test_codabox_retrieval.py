@@ -209,16 +209,15 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
         # As the web client loads the action: its help through get_empty_list_help.
         self.assertIn("No document received from CodaBox yet", action._get_action_dict()["help"])
         self._deliver("a", coda_document(CLIENTS["a"][1], 2, seed=1))
-        soda = {
-            "document_model": "soda",
+        payslip = {  # a kind this addon does not import: shown as CodaBox names it
+            "document_model": "payslip",
             "metadata": {},
-            "cod": "",
             "pdf": base64.b64encode(PDF).decode(),
         }
-        self._deliver("a", soda)
+        self._deliver("a", payslip)
         self._retrieve("a")
         labels = {d.kind: d.kind_label for d in self._documents("a")}
-        self.assertEqual(labels, {"coda": "Bank statement (CODA)", "soda": "soda"})
+        self.assertEqual(labels, {"coda": "Bank statement (CODA)", "payslip": "payslip"})
         # Documents exist: the "Failed" filter finding none no longer says none arrived.
         help_text = action._get_action_dict()["help"]
         self.assertNotIn("No document received", help_text)
@@ -273,13 +272,12 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
         self.assertEqual(sorted(self._documents("a").mapped("state")), ["ignored", "imported"])
 
     def test_other_kinds_are_kept_not_imported(self):
-        soda = {
-            "document_model": "soda",
+        payslip = {
+            "document_model": "payslip",
             "metadata": {},
-            "cod": "",
             "pdf": base64.b64encode(PDF).decode(),
         }
-        (index,) = self._deliver("a", soda)
+        (index,) = self._deliver("a", payslip)
         self._retrieve("a")
         document = self._documents("a")
         self.assertEqual(document.state, "ignored")
@@ -290,6 +288,7 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
     def test_every_format_is_stored_before_the_acknowledgement(self):
         """The XML too, for CODA and for the kinds not imported: once acknowledged, CodaBox
         delivers it again only through its re-download service."""
+        self.companies["a"].codabox_import_soda = False  # kept, not imported
         soda_xml = b"<SocialDocument><Social><SeqNumber>1</SeqNumber></Social></SocialDocument>"
         coda = dict(
             coda_document(CLIENTS["a"][1], 8, seed=7),
@@ -311,6 +310,7 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
         self.assertTrue(set(indexes) <= self._acknowledged("a"))
 
     def test_download_again_fetches_the_xml_of_a_document_stored_with_its_pdf_only(self):
+        self.companies["a"].codabox_import_soda = False  # kept, not imported
         soda_xml = b"<SocialDocument/>"
         (index,) = self._deliver(
             "a",
