@@ -38,6 +38,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from . import coda_parser
+
+# Check digits are coda_parser.structured's, the one place that computes them.
+bban_to_iban = coda_parser.bban_to_iban
+enterprise_number_check_digits = coda_parser.structured.enterprise_number_check_digits
+format_ogm = coda_parser.structured.format_ogm
+ogm_check_digits = coda_parser.structured.ogm_check_digits
+
 CUSTOMIZATION_ID = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE_ID = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -75,31 +83,31 @@ def enterprise_number(vat):
 
 
 def valid_enterprise_number(digits):
-    """Whether 10 digits are a Belgian enterprise number (its last two are 97 - first 8 mod 97)."""
-    return len(digits) == 10 and digits.isdigit() and 97 - int(digits[:8]) % 97 == int(digits[8:])
+    """Whether 10 digits are a Belgian enterprise number (with its check digits)."""
+    return (
+        len(digits) == 10
+        and digits.isdigit()
+        and enterprise_number_check_digits(digits[:8]) == digits[8:]
+    )
 
 
 def make_enterprise_number(first8):
     """The enterprise number whose first 8 digits are ``first8``, with its check digits."""
     first8 = str(first8).rjust(8, "0")
-    return f"{first8}{97 - int(first8) % 97:02d}"
+    return first8 + enterprise_number_check_digits(first8)
 
 
 def structured_communication(base):
     """The Belgian structured communication +++123/4567/89012+++ of a number of at most 10
-    digits (its two check digits are the number mod 97, 97 for 0)."""
-    base = int(base) % 10**10
-    check = base % 97 or 97
-    digits = f"{base:010d}{check:02d}"
-    return f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
+    digits."""
+    ten = f"{int(base) % 10**10:010d}"
+    return format_ogm(ten + ogm_check_digits(ten))
 
 
 def belgian_iban(bank_code, account):
     """A Belgian IBAN with its check digits: bank code (3 digits), account (7 digits)."""
-    first10 = f"{int(bank_code):03d}{int(account):07d}"
-    bban = f"{first10}{int(first10) % 97 or 97:02d}"
-    check = 98 - int(bban + "111400") % 97  # B=11, E=14, then 00
-    return f"BE{check:02d}{bban}"
+    ten = f"{int(bank_code):03d}{int(account):07d}"
+    return bban_to_iban(ten + ogm_check_digits(ten))
 
 
 # --- what a document is made of --------------------------------------------------------------
