@@ -59,7 +59,13 @@ from coda_parser.structured import (  # noqa: E402
     enterprise_number_check_digits,
     ogm_check_digits,
 )
-from dev.codagen import generate_statements, write_coda  # noqa: E402
+from dev.codagen import (  # noqa: E402
+    generate_purchase_invoice,
+    generate_soda,
+    generate_statements,
+    write_coda,
+    write_soda,
+)
 
 PARAM = "l10n_be_codabox_connect."
 DATE_PARAM = "codabox_demo.date"  # the day the demo data was first made: all dates follow it
@@ -725,11 +731,56 @@ class DemoData:
                     "client_code": client["code"],
                     "office_vat": OFFICE["vat"],
                     "ibans": [client["iban"], *self._other_account(client)[:1]],
-                    "documents": self._documents(client) + self._other_account_documents(client),
+                    "documents": self._documents(client)
+                    + self._other_account_documents(client)
+                    + self._other_kind_documents(client),
                 }
                 for client in self.clients
             ],
         }
+
+    def _other_kind_documents(self, client):
+        """What CodaBox delivers besides CODA: last month's SODA (the payroll entry of the
+        client's social secretariat) and two purchase invoices (Peppol UBL with their PDF)."""
+        month = self.today.replace(day=1) - timedelta(days=1)
+        soda = generate_soda(
+            client["vat"][2:],
+            f"{month:%Y%m}",
+            employees=3,
+            seed=client["code"],
+            enterprise_label=client["name"],
+        )
+        documents = [
+            {
+                "feed_index": str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"codabox-demo:soda:{client['vat']}")
+                ),
+                "document_model": "soda",
+                "metadata": {"period": soda.accounting_period},
+                "xml": base64.b64encode(write_soda(soda)).decode(),
+                "pdf": base64.b64encode(_soda_pdf(soda)).decode(),
+            }
+        ]
+        customer = {"name": client["name"], "vat": client["vat"]}
+        for index, supplier in enumerate(("proximus", "office")):
+            xml, pdf, metadata = generate_purchase_invoice(
+                f"{client['code']}-{index}",
+                supplier=supplier,
+                customer=customer,
+                issue_date=self.today - timedelta(days=10 + 7 * index),
+            )
+            documents.append(
+                {
+                    "feed_index": str(
+                        uuid.uuid5(uuid.NAMESPACE_URL, f"codabox-demo:bill:{client['vat']}:{index}")
+                    ),
+                    "document_model": "purchase_invoice",
+                    "metadata": metadata,
+                    "xml": base64.b64encode(xml).decode(),
+                    "pdf": base64.b64encode(pdf).decode(),
+                }
+            )
+        return documents
 
     @staticmethod
     def _other_account(client):
@@ -1021,6 +1072,39 @@ def statement_pdf(statements, bank_name):
     for st in statements:
         drawing.statement(st)
     return drawing.bytes()
+
+
+def _soda_pdf(soda):
+    """The social secretariat's summary of a payroll entry (SODA): its lines and totals."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    width, height = A4
+    pdf.setTitle(f"SODA {soda.sequence_number} {soda.accounting_period}")
+    pdf.setFont("Helvetica-Bold", 14)
+    pdf.drawString(40, height - 50, soda.source)
+    pdf.setFont("Helvetica-Bold", 11)
+    period = f"{soda.accounting_period[4:]}/{soda.accounting_period[:4]}"
+    pdf.drawString(40, height - 75, f"Payroll accounting entry {soda.sequence_number} - {period}")
+    pdf.setFont("Helvetica", 9)
+    pdf.drawString(40, height - 92, f"{soda.enterprise_label} - {soda.enterprise_number}")
+    y = height - 120
+    for line in soda.lines:
+        pdf.drawString(40, y, line.account)
+        pdf.drawString(100, y, line.label[:70])
+        if line.debit:
+            pdf.drawRightString(width - 120, y, _money(line.debit))
+        if line.credit:
+            pdf.drawRightString(width - 40, y, _money(line.credit))
+        y -= 12
+    pdf.setFont("Helvetica-Bold", 9)
+    pdf.drawRightString(width - 120, y - 6, _money(soda.total_debit))
+    pdf.drawRightString(width - 40, y - 6, _money(soda.total_credit))
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
 
 
 # --- entry point ------------------------------------------------------------------------
