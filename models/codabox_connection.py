@@ -31,6 +31,23 @@ def _past(deadline):
     return deadline is not None and time.monotonic() > deadline
 
 
+@contextmanager
+def advisory_lock(env, namespace, key):
+    """Hold a PostgreSQL advisory lock for the block; yields False when another process
+    holds it. Transaction-level, in a cursor of its own: the work under it commits its
+    progress many times, and a killed process releases it with its connection."""
+    query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+    if env.registry.in_test_mode():
+        # Odoo's HTTP tests serve every request from one transaction, through savepoints
+        # that a cursor of our own would break: the lock goes with that transaction.
+        env.cr.execute(query, (namespace, key))
+        yield env.cr.fetchone()[0]
+        return
+    with env.registry.cursor() as lock_cr:
+        lock_cr.execute(query, (namespace, key))
+        yield lock_cr.fetchone()[0]
+
+
 class CodaboxConnection(models.Model):
     """A client company connected to CodaBox, with its delivery API credentials.
 
@@ -141,22 +158,10 @@ class CodaboxConnection(models.Model):
     @contextmanager
     def _retrieval_lock(self):
         """Hold the company's retrieval lock for the block; yields False when another
-        retrieval of the company (a click, the daily job, another worker) holds it.
-
-        A transaction-level advisory lock in a cursor of its own: the retrieval commits its
-        progress many times, and a killed process releases it with its connection.
-        """
+        retrieval of the company (a click, the daily job, another worker) holds it."""
         self.ensure_one()
-        query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-        if self.env.registry.in_test_mode():
-            # Odoo's HTTP tests serve every request from one transaction, through savepoints
-            # that a cursor of our own would break: the lock goes with that transaction.
-            self.env.cr.execute(query, (LOCK_NAMESPACE, self.id))
-            yield self.env.cr.fetchone()[0]
-            return
-        with self.env.registry.cursor() as lock_cr:
-            lock_cr.execute(query, (LOCK_NAMESPACE, self.id))
-            yield lock_cr.fetchone()[0]
+        with advisory_lock(self.env, LOCK_NAMESPACE, self.id) as locked:
+            yield locked
 
     def _retrieve(self, deadline=None, with_commit=True):
         """Retrieve and import the company's new documents, one retrieval per company at a

@@ -20,7 +20,7 @@ from ..delivery import (
     scan,
 )
 from ..delivery.sftp import load_private_key
-from .codabox_connection import _past
+from .codabox_connection import _past, advisory_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -390,17 +390,11 @@ class CodaboxDeliverySource(models.Model):
 
     @contextmanager
     def _collection_lock(self):
-        """One collection of the delivery at a time (the daily job, a click, another worker);
-        see codabox.connection._retrieval_lock."""
+        """One collection of the delivery at a time (the daily job, a click, another
+        worker): see codabox.connection's advisory_lock."""
         self.ensure_one()
-        query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-        if self.env.registry.in_test_mode():
-            self.env.cr.execute(query, (LOCK_NAMESPACE, self.id))
-            yield self.env.cr.fetchone()[0]
-            return
-        with self.env.registry.cursor() as lock_cr:
-            lock_cr.execute(query, (LOCK_NAMESPACE, self.id))
-            yield lock_cr.fetchone()[0]
+        with advisory_lock(self.env, LOCK_NAMESPACE, self.id) as locked:
+            yield locked
 
     def _collect(self, deadline=None, with_commit=True, companies=None):
         """Collect and import the complete files the delivery holds; never raises: problems

@@ -441,18 +441,21 @@ class CodaboxDocument(models.Model):
             self._record_failure(str(error))
             return
         except Exception as error:
-            # Anything else (a database error, memory) must not leave the document
-            # "Received" for ever: it is recorded, with a way out (Retry).
-            _logger.exception("CodaBox document %s: import failed", self.id)
-            self._record_failure(
-                _(
-                    "The import failed on an unexpected error (%(error)s); the server log has "
-                    "the details. Retry the import; if it fails again, report it.",
-                    error=type(error).__name__,
-                )
-            )
+            self._record_unexpected_failure(error)
             return
         self._record_import(result)
+
+    def _record_unexpected_failure(self, error):
+        """Anything else than a refusal (a database error, memory) must not leave the
+        document "Received" for ever: it is recorded, with a way out (Retry)."""
+        _logger.exception("CodaBox document %s: import failed", self.id)
+        self._record_failure(
+            _(
+                "The import failed on an unexpected error (%(error)s); the server log has "
+                "the details. Retry the import; if it fails again, report it.",
+                error=type(error).__name__,
+            )
+        )
 
     def _import_other_kind(self):
         """Import a document of another kind than CODA with its importer (``_importers``),
@@ -465,14 +468,7 @@ class CodaboxDocument(models.Model):
             self._record_failure(str(error))
             return
         except Exception as error:
-            _logger.exception("CodaBox document %s: import failed", self.id)
-            self._record_failure(
-                _(
-                    "The import failed on an unexpected error (%(error)s); the server log has "
-                    "the details. Retry the import; if it fails again, report it.",
-                    error=type(error).__name__,
-                )
-            )
+            self._record_unexpected_failure(error)
             return
         moves = result["moves"]
         self.write(

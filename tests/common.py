@@ -8,11 +8,20 @@ from datetime import date
 from odoo import Command
 from odoo.tests.common import HttpCase, TransactionCase
 
+from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
-from .parties import CLIENT_A_VAT, CLIENT_B_VAT, OFFICE_VAT, sandbox_seed, seed_company
+from .parties import (
+    CLIENT_A_VAT,
+    CLIENT_B_VAT,
+    OFFICE_LOGIN_PASSWORD,
+    OFFICE_VAT,
+    sandbox_seed,
+    seed_company,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+TEST_OFFICE_PASSWORD = "OFFICE-PASSW-ORD22-22222-22222"  # the office password tests set
 
 
 class BelgianCompanyCase(TransactionCase):
@@ -94,6 +103,30 @@ class SandboxMixin:
         super().setUp()
         # Each test starts from the seed: the database is rolled back, so must CodaBox be.
         self.sandbox.reset()
+
+    def connect_with_consent(self, company, office_vat, login, password=TEST_OFFICE_PASSWORD):
+        """``company`` connected as an accounting office does it: the office (made here, its
+        password set) allows Odoo in MyCodaBox, signed in as ``login``; then the connection
+        Odoo stores. Returns (office, connection)."""
+        sandbox = self.sandbox
+        client = CodaboxClient(sandbox.url, sandbox.software_id)
+        office = self.env["codabox.office"].create({"vat": office_vat})
+        office._set_password(password)
+        back = sandbox.authorize_in_browser(
+            client.authorize_url(
+                sandbox.url,
+                software_id=sandbox.software_id,
+                office_vat=office_vat,
+                company_vat=company.vat,
+                redirect_uri="http://odoo.invalid/codabox/connect/callback",
+                state="s",
+            ),
+            login,
+            OFFICE_LOGIN_PASSWORD,
+            password,
+        )
+        answer = client.exchange_code(back.split("code=")[1].split("&")[0], password)
+        return office, self.env["codabox.connection"]._connect(company, office, answer)
 
 
 class OfficeClientsMixin(SandboxMixin):

@@ -8,13 +8,11 @@ from decimal import Decimal
 
 from odoo.tests.common import tagged
 
-from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_purchase_invoice, generate_soda, write_soda
 from ..soda import ERRORS
 from .common import PDF, BelgianCompanyCase, SandboxMixin
-from .parties import CLIENT_A_VAT, OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, seed_company
+from .parties import CLIENT_A_VAT, OFFICE_LOGIN, OFFICE_VAT, seed_company
 
-OFFICE_PASSWORD = "OFFICE-PASSW-ORD22-22222-22222"
 # An invoice Odoo's importer cannot make a bill of: a number and an amount, no party, no line.
 UBL = "urn:oasis:names:specification:ubl:schema:xsd"
 UNREADABLE_UBL = (
@@ -47,25 +45,7 @@ class TestCodaboxKinds(SandboxMixin, BelgianCompanyCase):
 
     def setUp(self):
         super().setUp()
-        sandbox = self.sandbox
-        client = CodaboxClient(sandbox.url, sandbox.software_id)
-        office = self.env["codabox.office"].create({"vat": OFFICE_VAT})
-        office._set_password(OFFICE_PASSWORD)
-        back = sandbox.authorize_in_browser(
-            client.authorize_url(
-                sandbox.url,
-                software_id=sandbox.software_id,
-                office_vat=OFFICE_VAT,
-                company_vat=CLIENT_A_VAT,
-                redirect_uri="http://odoo.invalid/codabox/connect/callback",
-                state="s",
-            ),
-            OFFICE_LOGIN,
-            OFFICE_LOGIN_PASSWORD,
-            OFFICE_PASSWORD,
-        )
-        answer = client.exchange_code(back.split("code=")[1].split("&")[0], OFFICE_PASSWORD)
-        self.connection = self.env["codabox.connection"]._connect(self.company, office, answer)
+        _office, self.connection = self.connect_with_consent(self.company, OFFICE_VAT, OFFICE_LOGIN)
 
     def deliver(self, *documents):
         return self.sandbox.add_documents(CLIENT_A_VAT, list(documents))

@@ -14,7 +14,13 @@ from odoo.tools.convert import convert_file
 from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
-from .common import PDF, BelgianCompanyCase, SandboxMixin, coda_document
+from .common import (
+    PDF,
+    TEST_OFFICE_PASSWORD,
+    BelgianCompanyCase,
+    SandboxMixin,
+    coda_document,
+)
 from .parties import (
     CLIENT_COMPANIES,
     OFFICE2_LOGIN,
@@ -75,32 +81,17 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
 
     def _connect_all(self):
         """Each office allows Odoo in MyCodaBox once; their companies connect through the API."""
-        sandbox = self.sandbox
-        client = CodaboxClient(sandbox.url, sandbox.software_id)
+        client = CodaboxClient(self.sandbox.url, self.sandbox.software_id)
         offices = {}
         for key, (vat, _iban, office_vat) in CLIENTS.items():
             office = offices.get(office_vat)
             if office is None:
-                office = self.env["codabox.office"].create({"vat": office_vat})
-                office._set_password("OFFICE-PASSW-ORD22-22222-22222")
-                back = sandbox.authorize_in_browser(
-                    client.authorize_url(
-                        sandbox.url,
-                        software_id=sandbox.software_id,
-                        office_vat=office_vat,
-                        company_vat=vat,
-                        redirect_uri="http://odoo.invalid/codabox/connect/callback",
-                        state="s",
-                    ),
-                    OFFICE_LOGIN if office_vat == OFFICE_VAT else OFFICE2_LOGIN,
-                    OFFICE_LOGIN_PASSWORD,
-                    "OFFICE-PASSW-ORD22-22222-22222",
+                login = OFFICE_LOGIN if office_vat == OFFICE_VAT else OFFICE2_LOGIN
+                offices[office_vat], _connection = self.connect_with_consent(
+                    self.companies[key], office_vat, login
                 )
-                code = back.split("code=")[1].split("&")[0]
-                answer = client.exchange_code(code, "OFFICE-PASSW-ORD22-22222-22222")
-                offices[office_vat] = office
-            else:
-                answer = client.connect_company(office_vat, vat, "OFFICE-PASSW-ORD22-22222-22222")
+                continue
+            answer = client.connect_company(office_vat, vat, TEST_OFFICE_PASSWORD)
             self.env["codabox.connection"]._connect(self.companies[key], office, answer)
 
     # -- helpers ---------------------------------------------------------------------------

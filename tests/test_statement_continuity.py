@@ -113,6 +113,13 @@ class TestStatementContinuity(BelgianCompanyCase):
         first, second, third = self.chain[:3]
         self.upload(first, third)
         self.assertEqual(len(self.gap_todos()), 1)
+        document = self.deliver_file("044.cod", second)
+        self.assertEqual(document.state, "imported")
+        self.assertFalse(self.gap_todos())
+        self.assertFalse(self.journal.codabox_gap_count)
+
+    def deliver_file(self, name, statement):
+        """A CODA file of ``statement`` that a file delivery brought, imported."""
         document = (
             self.env["codabox.document"]
             .sudo()
@@ -121,15 +128,13 @@ class TestStatementContinuity(BelgianCompanyCase):
                     "company_id": self.company.id,
                     "source_id": self._source().id,
                     "kind": "coda",
-                    "file_name": "044.cod",
+                    "file_name": name,
                 }
             )
         )
-        document._attach_files({"cod": write_coda([second])})
+        document._attach_files({"cod": write_coda([statement])})
         document._import()
-        self.assertEqual(document.state, "imported")
-        self.assertFalse(self.gap_todos())
-        self.assertFalse(self.journal.codabox_gap_count)
+        return document
 
     def _source(self):
         return self.env["codabox.delivery.source"].create(
@@ -210,20 +215,7 @@ class TestStatementContinuity(BelgianCompanyCase):
         self.assertFalse(again["corrections"])
         self.assertEqual(len(again["skipped"]), 1)
         # Delivered by CodaBox: the document keeps it, failed, with a to-do, for a person.
-        document = (
-            self.env["codabox.document"]
-            .sudo()
-            .create(
-                {
-                    "company_id": self.company.id,
-                    "source_id": self._source().id,
-                    "kind": "coda",
-                    "file_name": "corrected.cod",
-                }
-            )
-        )
-        document._attach_files({"cod": write_coda([corrected])})
-        document._import()
+        document = self.deliver_file("corrected.cod", corrected)
         self.assertEqual(document.state, "failed")
         self.assertIn("correction by the bank", document.error_message)
         self.assertTrue(document.activity_ids)
