@@ -22,12 +22,17 @@ protocol:
 6. the demo's CodaBox file delivery, "CodaBox SFTP (demo)", as the demo left it: collected
    from its SFTP server, its host key pinned, the client code no company has reported
    (``delivery_source.png``);
-7. a missing statement: the client company whose statement of the third day CodaBox delivered
+7. what CodaBox delivers besides CODA, from the same retrieval of the first client company:
+   the draft payroll entry its SODA became, in the journal "Social documents"
+   (``payroll_entry.png``), and a draft vendor bill made from a purchase invoice, its PDF in
+   the side viewer (``vendor_bill.png``);
+8. a missing statement: the client company whose statement of the third day CodaBox delivered
    before it was connected (``demo_data.GAP_CLIENT``), connected with the office password and
    retrieved, its bank journal's card on the dashboard naming the gap (``statement_gap.png``).
 
 ``--only NAME ...`` takes only those shots (consent, settings, statement, invoice_paid,
-statement_nl, statement_fr, delivery_source, statement_gap, icon) and what they need: the
+statement_nl, statement_fr, delivery_source, statement_gap, payroll_entry, vendor_bill,
+icon) and what they need: the
 others stay as they are.
 
 It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
@@ -57,6 +62,8 @@ STATE = ROOT / ".odoo"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 WIDTH, HEIGHT = 1280, 800
 CONSENT_WIDTH = 900  # MyCodaBox's page is a narrow card: its header whole, little margin
+# Odoo shows a bill's main attachment beside its form on extra-large screens only (>= 1400 px).
+PREVIEW_WIDTH, PREVIEW_HEIGHT = 1600, 900
 READY_LINE = "Ctrl-C stops Odoo, the sandbox"
 SHOTS = (
     "icon",
@@ -68,6 +75,8 @@ SHOTS = (
     "statement_fr",
     "delivery_source",
     "statement_gap",
+    "payroll_entry",
+    "vendor_bill",
 )
 MAX_BYTES = 200_000
 
@@ -616,6 +625,74 @@ def paid_invoice(browser, odoo, demo, company, out):
     save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 400)))), out / "invoice_paid.png")
 
 
+def payroll_entry(browser, odoo, demo, company, out):
+    """The draft payroll entry the retrieval made from the company's SODA, with its lines."""
+    moves = odoo.call(
+        "account.move",
+        "search_read",
+        [("company_id", "=", company["id"]), ("codabox_soda_key", "!=", False)],
+        fields=["state", "journal_id", "line_ids"],
+        company=company["id"],
+    )
+    if len(moves) != 1 or moves[0]["state"] != "draft":
+        raise Failure(f"{company['name']}: the retrieval made no one draft payroll entry: {moves}")
+    (move,) = moves
+    browser.send("Network.setCookie", name="cids", value=str(company["id"]), url=demo.url)
+    browser.goto(f"{demo.url}/odoo/accounting/action-account.action_move_journal_line/{move['id']}")
+    browser.wait(
+        "document.querySelectorAll('.o_form_view .o_field_widget[name=line_ids] .o_data_row')"
+        f".length >= {len(move['line_ids'])}",
+        "the payroll entry's form with its lines",
+    )
+    # A taller window: the whole sheet, every line of the entry and its totals.
+    tall = 1100
+    browser.resize(WIDTH, tall)
+    try:
+        time.sleep(1)
+        image = browser.screenshot()
+        bottom = int(browser.rect(".o_form_view .o_form_sheet")[3]) + 8
+    finally:
+        browser.resize(WIDTH, HEIGHT)
+    save(image.crop((0, 0, WIDTH, min(tall, max(bottom, 400)))), out / "payroll_entry.png")
+
+
+def vendor_bill(browser, odoo, demo, company, out):
+    """A draft vendor bill the retrieval made from a purchase invoice: Odoo's importer filled
+    it from the XML, and its PDF, the main attachment, is shown beside the form."""
+    bills = odoo.call(
+        "account.move",
+        "search_read",
+        [
+            ("company_id", "=", company["id"]),
+            ("move_type", "=", "in_invoice"),
+            ("state", "=", "draft"),
+            ("message_main_attachment_id", "!=", False),
+        ],
+        fields=["partner_id", "ref"],
+        order="id",
+        company=company["id"],
+    )
+    if len(bills) != 2:
+        raise Failure(f"{company['name']}: the retrieval made {len(bills)} draft bills, not two")
+    bill = bills[0]
+    browser.send("Network.setCookie", name="cids", value=str(company["id"]), url=demo.url)
+    browser.resize(PREVIEW_WIDTH, PREVIEW_HEIGHT)
+    try:
+        browser.goto(
+            f"{demo.url}/odoo/accounting/action-account.action_move_in_invoice_type/{bill['id']}"
+        )
+        browser.wait(
+            "document.querySelectorAll('.o_form_view .o_field_widget[name=invoice_line_ids]"
+            " .o_data_row').length > 0 && !!document.querySelector('.o_attachment_preview iframe')",
+            "the bill's form with its lines and its PDF beside it",
+        )
+        time.sleep(4)  # pdf.js draws the PDF's page in the iframe
+        image = browser.screenshot()
+    finally:
+        browser.resize(WIDTH, HEIGHT)
+    save(image, out / "vendor_bill.png")
+
+
 def delivery_source(browser, odoo, demo, out):
     """The demo's file delivery as the demo left it: collected at its start from its SFTP
     server (the host key pinned, the file of a client code no company has reported)."""
@@ -814,19 +891,30 @@ def main(argv=None):
         browser = Chromium()
         log_in(browser, demo)
         # Each shot needs those before it in this order (the connection, the retrieval).
-        api_shots = {"consent", "settings", "statement", "invoice_paid"}
+        api_shots = {
+            "consent",
+            "settings",
+            "statement",
+            "invoice_paid",
+            "payroll_entry",
+            "vendor_bill",
+        }
         languages = {"statement_nl", "statement_fr"}
         if only & (api_shots | languages | {"statement_gap"}):
             # MyCodaBox's page is shot with the connection, which the others need.
             password = consent(browser, odoo, demo, first, out if "consent" in only else None)
             if "settings" in only:
                 settings(browser, demo, out)
-            if only & {"statement", "invoice_paid"}:
+            if only & {"statement", "invoice_paid", "payroll_entry", "vendor_bill"}:
                 retrieve(odoo, first)
             if "statement" in only:
                 statement(browser, odoo, demo, first, out)
             if "invoice_paid" in only:
                 paid_invoice(browser, odoo, demo, first, out)
+            if "payroll_entry" in only:
+                payroll_entry(browser, odoo, demo, first, out)
+            if "vendor_bill" in only:
+                vendor_bill(browser, odoo, demo, first, out)
             if only & languages:
                 statement_in_languages(browser, odoo, demo, companies, password, out, only)
             if "statement_gap" in only:
