@@ -604,6 +604,15 @@ class CodaboxConnection(models.Model):
                     journals=journals,
                 )
             )
+        moves = imported.move_ids
+        if moves:
+            lines.append(
+                _(
+                    "%(count)s draft entry(ies) made, to check and post: %(entries)s.",
+                    count=len(moves),
+                    entries=", ".join(moves.mapped("display_name")),
+                )
+            )
         reconciliation = imported._reconciliation_message()
         if reconciliation:
             lines.append(reconciliation)

@@ -499,10 +499,9 @@ class CodaboxDeliverySource(models.Model):
                     )
                 )
             paired = {
-                listing.pdf_for(f).path
+                self._companion_pdf(listing, f).path
                 for f in listing.ready_files()
-                if f.kind == "coda"
-                if listing.pdf_for(f)
+                if self._companion_pdf(listing, f)
             }
             for file in listing.ready_files():
                 if file.path in paired or (wanted is not None and file.client_code not in wanted):
@@ -515,14 +514,16 @@ class CodaboxDeliverySource(models.Model):
                     continue
                 document = self._store_file(remote, listing, file, codes[file.client_code])
                 if document is None:  # delivered before: archived, not imported again
-                    self._archive(remote, layout, [file, listing.pdf_for(file)], report)
+                    self._archive(
+                        remote, layout, [file, self._companion_pdf(listing, file)], report
+                    )
                     continue
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 if document.state == "received":
                     document._import(with_commit)
                 result["documents"] |= document
-                self._archive(remote, layout, [file, listing.pdf_for(file)], report)
+                self._archive(remote, layout, [file, self._companion_pdf(listing, file)], report)
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
 
@@ -536,13 +537,33 @@ class CodaboxDeliverySource(models.Model):
             limit=1,
         ):
             return None
-        pdf = listing.pdf_for(file)
+        pdf = self._companion_pdf(listing, file)
         files = {"cod" if file.kind == "coda" else "xml": fetched.content}
         if file.kind != "coda" and file.name.lower().endswith(".pdf"):
             files = {"pdf": fetched.content}
         if pdf:
             files["pdf"] = remote.fetch(pdf).content
         return Document._store_delivered_file(self, company, fetched.file, files)
+
+    @api.model
+    def _companion_pdf(self, listing, file):
+        """The PDF delivered with a file, to store in the same document: a CODA file's
+        (``Scan.pdf_for``), or an XML's (SODA, invoices) of the same kind, client code and
+        name but the extension; None for a PDF or a file without one."""
+        if file.kind == "coda":
+            return listing.pdf_for(file)
+        if not file.name.lower().endswith(".xml"):
+            return None
+        return next(
+            (
+                other
+                for other in listing.ready.get(file.client_code, ())
+                if other.kind == file.kind
+                and other.stem == file.stem
+                and other.name.lower().endswith(".pdf")
+            ),
+            None,
+        )
 
     def _attach_late_pdf(self, remote, file, layout):
         """A CODA PDF whose CODA file came in an earlier run: attached to that document (and

@@ -118,6 +118,11 @@ class CodaboxDocument(models.Model):
         help="The payroll entry, bills or invoices made from the document.",
     )
     move_count = fields.Integer(compute="_compute_move_count")
+    kind_turned_off = fields.Boolean(
+        readonly=True,
+        help="Not imported because its company does not import its kind: imported once the "
+        "kind is turned on.",
+    )
     redownload_offered = fields.Boolean(
         string="Download again offered",
         compute="_compute_redownload_offered",
@@ -297,14 +302,18 @@ class CodaboxDocument(models.Model):
         if problem:
             document._record_failure(problem)
         elif not document._is_imported_kind():
-            document.write(
-                {
-                    "state": "ignored",
-                    "imported_at": fields.Datetime.now(),
-                    "error_message": document._not_imported_message(),
-                }
-            )
+            document._record_kind_turned_off()
         return document
+
+    def _record_kind_turned_off(self):
+        self.write(
+            {
+                "state": "ignored",
+                "imported_at": fields.Datetime.now(),
+                "error_message": self._not_imported_message(),
+                "kind_turned_off": self.kind in self._importers(),
+            }
+        )
 
     @api.model
     def _store_delivered_file(self, source, company, file, files):
@@ -418,7 +427,7 @@ class CodaboxDocument(models.Model):
         """Import one document in a savepoint and record the outcome."""
         self.ensure_one()
         if not self._is_imported_kind():
-            self.write({"state": "ignored", "error_message": self._not_imported_message()})
+            self._record_kind_turned_off()
             return
         if self.kind != "coda":
             self._import_other_kind()
@@ -612,8 +621,14 @@ class CodaboxDocument(models.Model):
             if document.state == "imported" or not document.connection_id:
                 continue  # a file delivery's files are stored whole: Retry imports them
             if document.state == "ignored" and document.kind != "coda":
-                # A kind not imported, stored before with its PDF only: its every format.
+                # Stored before with its PDF only: its every format, then imported when the
+                # company imports its kind.
                 document._fetch_files_again()
+                if document._is_imported_kind():
+                    document.write(
+                        {"state": "received", "attempt_count": 0, "error_message": False}
+                    )
+                    document._import()
                 continue
             client = document.connection_id._client()
             # Still in the feed: an ordinary download; acknowledged: CodaBox's re-download.
@@ -704,11 +719,19 @@ class CodaboxDocument(models.Model):
                     ("company_id", "in", companies.ids),
                     ("kind", "in", kinds),
                     ("state", "=", "ignored"),
+                    ("kind_turned_off", "=", True),
                 ]
             )
-            .filtered(lambda d: d._is_imported_kind() and not d.move_ids)
+            .filtered(lambda d: d._is_imported_kind())
         )
-        waiting.write({"state": "received", "attempt_count": 0, "error_message": False})
+        waiting.write(
+            {
+                "state": "received",
+                "attempt_count": 0,
+                "error_message": False,
+                "kind_turned_off": False,
+            }
+        )
         if waiting:
             self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()._trigger()
         return waiting

@@ -164,13 +164,13 @@ class CodaboxDocument(models.Model):
             return []
         if not float_compare(float(total), move.amount_total, precision_digits=2):
             return []
+        amounts = {"odoo": f"{move.amount_total:.2f}", "xml": f"{total:.2f}"}
         return [
             _(
                 "The total of %(move)s (%(odoo)s) is not the invoice's amount payable in its XML "
                 "(%(xml)s): check its lines and taxes against the PDF.",
                 move=move.display_name,
-                odoo=f"{move.amount_total:.2f}",
-                xml=f"{total:.2f}",
+                **amounts,
             )
         ]
 

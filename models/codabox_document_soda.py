@@ -56,6 +56,7 @@ class CodaboxDocument(models.Model):
         )
         suspense = self._soda_suspense_account()
         unmapped = sorted(code for code, account in accounts.items() if not account)
+        period = f"{soda.accounting_period[4:]}/{soda.accounting_period[:4]}"
         move = Move.create(
             {
                 "move_type": "entry",
@@ -65,7 +66,7 @@ class CodaboxDocument(models.Model):
                     "SODA %(secretariat)s %(number)s, period %(period)s",
                     secretariat=soda.source,
                     number=soda.sequence_number,
-                    period=f"{soda.accounting_period[4:]}/{soda.accounting_period[:4]}",
+                    period=period,
                 ),
                 "codabox_soda_key": key,
                 "line_ids": [
@@ -88,8 +89,8 @@ class CodaboxDocument(models.Model):
             warnings.append(
                 _(
                     "Social accounts without an account in the SODA mapping, booked on the "
-                    "suspense account: %(codes)s. Map them (Accounting > Configuration > "
-                    "SODA account mapping), then Apply mapping on the entry.",
+                    "suspense account: %(codes)s. Map them (Configuration > Accounting > SODA "
+                    "Account Mapping), then Apply mapping on the entry.",
                     codes=", ".join(unmapped),
                 )
             )

@@ -273,3 +273,27 @@ class TestCodaboxKinds(SandboxMixin, BelgianCompanyCase):
         self.assertTrue(document.redownload_offered)
         document.action_redownload()
         self.assertEqual(document.state, "imported", document.error_message)
+
+    def test_a_document_stored_before_with_its_pdf_only_is_imported_after_download_again(self):
+        soda = generate_soda(self.enterprise, "202607", seed=9)
+        self.deliver(soda_document(soda))
+        self.company.codabox_import_soda = False
+        self.retrieve()
+        document = self.documents("soda")
+        # As an earlier version left it: "Not imported", its PDF only, the kind now imported.
+        document.xml_attachment_id.unlink()
+        document.write({"kind_turned_off": False})
+        self.company.codabox_import_soda = True
+        self.assertEqual(document.state, "ignored")
+        self.assertTrue(document.redownload_offered)
+        document.action_redownload()
+        self.assertEqual(document.state, "imported", document.error_message)
+
+    def test_the_retrieval_says_which_draft_entries_it_made(self):
+        self.deliver(soda_document(generate_soda(self.enterprise, "202606", seed=10)))
+        notification = self.connection.with_company(self.company)._retrieval_notification(
+            self.retrieve()
+        )
+        self.assertIn(
+            "1 draft entry(ies) made, to check and post", notification["params"]["message"]
+        )

@@ -17,9 +17,10 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import new_test_user, tagged
 
-from ..dev.codagen import generate_statements, write_coda
+from ..dev.codagen import generate_soda, generate_statements, write_coda, write_soda
 from ..dev.delivery_servers import FtpesServer, SftpServer, self_signed_certificate
 from .common import PDF, BelgianCompanyCase
+from .parties import CLIENT_A_VAT
 
 IBAN_A = "BE62510007547061"
 IBAN_B = "BE35310123456737"
@@ -368,3 +369,17 @@ class TestDeliverySource(BelgianCompanyCase):
         result = self.collect(source)
         self.assertEqual(result["documents"].mapped("state"), ["imported"])
         self.assertEqual(self.files(), ["archive/1111/CODA/A_001.cod"])
+
+    def test_a_soda_and_its_pdf_make_one_document(self):
+        self.company_a.vat = CLIENT_A_VAT  # the SODA is the company's
+        soda = generate_soda(CLIENT_A_VAT[2:], "202611", seed=1)
+        self.deliver("1111/SODA/payroll_202611.xml", write_soda(soda))
+        self.deliver("1111/SODA/payroll_202611.pdf", PDF)
+        result = self.collect()
+        (document,) = result["documents"]
+        self.assertEqual(
+            (document.kind, document.state), ("soda", "imported"), document.error_message
+        )
+        self.assertEqual(document.pdf_attachment_id.raw, PDF)
+        self.assertEqual(document.move_ids.message_main_attachment_id.raw, PDF)
+        self.assertIn("archive/1111/SODA/payroll_202611.pdf", self.files())
