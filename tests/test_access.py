@@ -636,3 +636,73 @@ class TestConsentCallback(AccessSetup, BelgianCompanyHttpCase):
         rows = str(self.env.cr.fetchall())
         self.assertNotIn(connection.sudo().password, rows)
         self.assertNotIn(connection.sudo().username, rows)
+
+    def test_buttons_of_gaps_soda_and_deliveries(self):
+        """Fetch again, Delete with its transactions, Apply mapping and the file deliveries:
+        each refuses who may not, before anything is read or sent."""
+        journal = self.env["account.journal"].search(
+            [("company_id", "=", self.company_a.id), ("type", "=", "bank")], limit=1
+        )
+        statement = self.env["account.bank.statement"].create(
+            {
+                "name": "St 1",
+                "line_ids": [
+                    Command.create({"journal_id": journal.id, "payment_ref": "x", "amount": 10.0})
+                ],
+            }
+        )
+        misc = self.env["account.journal"].search(
+            [("company_id", "=", self.company_a.id), ("type", "=", "general")], limit=1
+        )
+        move = self.env["account.move"].create(
+            {"move_type": "entry", "journal_id": misc.id, "codabox_soda_key": "SD/1/202611"}
+        )
+        mapping = self.env["codabox.soda.mapping"].create(
+            {"company_id": self.company_a.id, "code": "620200"}
+        )
+        accountants = self.accountant | self.manager_a
+        calls = {
+            "account.bank.statement.action_codabox_fetch_again": (
+                lambda env: env["account.bank.statement"]
+                .browse(statement.id)
+                .action_codabox_fetch_again(),
+                accountants,
+            ),
+            "account.bank.statement.action_codabox_delete_with_lines": (
+                lambda env: env["account.bank.statement"]
+                .browse(statement.id)
+                .action_codabox_delete_with_lines(),
+                self.manager_a,
+            ),
+            "account.move.action_codabox_apply_soda_mapping": (
+                lambda env: env["account.move"].browse(move.id).action_codabox_apply_soda_mapping(),
+                accountants,
+            ),
+            "codabox.soda.mapping.action_apply": (
+                lambda env: env["codabox.soda.mapping"].browse(mapping.id).action_apply(),
+                self.manager_a,
+            ),
+        }
+        for what, (call, allowed) in calls.items():
+            for user in self.users - allowed:
+                self.assertRefused(call, user, what)
+        # The file deliveries are the system administrators' only.
+        settings = self.env["res.config.settings"].create({"company_id": self.company_a.id})
+        for user in self.users:
+            self.assertRefused(
+                lambda env: env["res.config.settings"]
+                .browse(settings.id)
+                .action_codabox_delivery_sources(),
+                user,
+                "res.config.settings.action_codabox_delivery_sources",
+            )
+        # The allowed get through (nothing missing: a notification; the mapping applied).
+        self.assertEqual(
+            calls["account.bank.statement.action_codabox_fetch_again"][0](
+                self.env(user=self.accountant)
+            )["params"]["type"],
+            "success",
+        )
+        self.assertTrue(
+            calls["codabox.soda.mapping.action_apply"][0](self.env(user=self.manager_a))
+        )
