@@ -117,7 +117,7 @@ class CodaboxDocument(models.Model):
         readonly=True,
         help="The payroll entry, bills or invoices made from the document.",
     )
-    move_count = fields.Integer(compute="_compute_move_count")
+    move_count = fields.Integer(string="Entry Count", compute="_compute_move_count")
     kind_turned_off = fields.Boolean(
         readonly=True,
         help="Not imported because its company does not import its kind: imported once the "

@@ -83,7 +83,7 @@ class CodaboxDocument(models.Model):
                 _(
                     "Odoo's UBL/CII importer could not read the invoice's XML (no line came "
                     "out of it): nothing was booked. The PDF and the XML are kept on this "
-                    "document; enter the bill by hand from the PDF, or ask the supplier for a "
+                    "document; enter the invoice by hand from the PDF, or ask its issuer for a "
                     "valid e-invoice."
                 )
             )

@@ -163,7 +163,7 @@ class CodaboxDocument(models.Model):
             ),
             "notSoda": _("not a SODA file: the XML's root element is <%(root)s>"),
             "missingField": _("the SODA file has no %(field)s"),
-            "badDate": _("%(field)s %(value)s is not a date"),
+            "badDate": _("%(field)s %(value)s is not a date (YYYY-MM-DD, DD/MM/YYYY or YYYYMMDD)"),
             "badPeriod": _("accounting period %(value)s is not a month (YYYYMM)"),
             "badEnterpriseNumber": _(
                 "enterprise number %(value)s is not a Belgian enterprise number"
