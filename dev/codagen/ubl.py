@@ -24,6 +24,13 @@ rate rounded (BR-S-09, BR-CO-17), the VAT total is their sum (BR-CO-14), and the
 is the total including VAT (BR-CO-15, BR-CO-16). There are no allowances, charges nor prepaid
 amounts.
 
+Checked on 2026-12-03, by hand (the rule sets are not reachable from CI): an invoice of each
+supplier and a credit note validated with ``eu-einvoice validate`` (eu-einvoice 1.0.0, in a
+virtualenv of its own: it needs a newer lxml than Odoo's) against the UBL 2.1 XSD, CEN's
+EN 16931 UBL rules (ConnectingEurope/eInvoicing-EN16931, ubl/xslt) and OpenPEPPOL's
+PEPPOL-EN16931-UBL.sch (compiled with SchXslt): valid, 0 errors, 0 warnings; the same
+invoice with a wrong PayableAmount is refused (BR-CO-16).
+
 The suppliers of ``generate_purchase_invoice`` are well-known Belgian companies, so that a
 generated bill looks like one an accounting office receives; Proximus' and Engie Electrabel's
 enterprise numbers are their public ones, the others' (and every IBAN) are made up but pass
