@@ -42,6 +42,14 @@ class AccountBankStatement(models.Model):
         "previous statement's closing balance.",
     )
 
+    codabox_import_incomplete = fields.Boolean(
+        string="Import in progress",
+        readonly=True,
+        copy=False,
+        help="The statement is too long to be imported within the server's time limits at "
+        "once: its lines are being imported in parts, by the daily job, until all are in.",
+    )
+
     def write(self, vals):
         """The chain is checked again when what it is made of changes."""
         result = super().write(vals)
@@ -132,7 +140,9 @@ class AccountBankStatement(models.Model):
         return {"type": "ir.actions.act_window_close"}
 
     @api.model
-    def _codabox_import_coda(self, data, *, company, filename, pdf=b"", pdf_filename=None):
+    def _codabox_import_coda(
+        self, data, *, company, filename, pdf=b"", pdf_filename=None, max_lines=None
+    ):
         """Import the statements of a CODA file into the bank journals of ``company``.
 
         All the file's statements are imported, or none: a broken file raises
@@ -143,6 +153,11 @@ class AccountBankStatement(models.Model):
         With the company's "Reconcile CodaBox statements with invoices automatically"
         (``codabox_auto_reconcile``), the new lines are then matched with the open invoices
         by their structured communication (see :meth:`_codabox_reconcile_invoices`).
+
+        With ``max_lines``, at most that many lines are created: a longer statement is
+        imported in parts, each call going on where the previous one stopped (the statement
+        "Import in progress" meanwhile, see ``codabox_import_incomplete``), so that each part
+        fits in a server's time limits; ``"incomplete"`` in the result says more is to come.
 
         :return: ``{"statements": <created statements>, "existing": <statements of this
             file imported before>, "skipped": [message, ...], "warnings": [message, ...],
@@ -200,6 +215,20 @@ class AccountBankStatement(models.Model):
                         statement=label,
                     )
                 )
+            elif import_ids & existing.keys() and Statement.browse(
+                {existing[import_id] for import_id in import_ids & existing.keys()}
+            ).filtered("codabox_import_incomplete"):
+                # A long statement imported in parts: on from where the last part stopped.
+                statement = Statement.browse(
+                    {existing[import_id] for import_id in import_ids & existing.keys()}
+                )
+                movements = Statement._coda_select_movements(st, journal.coda_globalisation, [])
+                done = {
+                    position
+                    for position, movement in enumerate(movements)
+                    if Line._coda_unique_import_id(key, movement) in existing
+                }
+                to_import.append((st, journal, key, movements, len(done), statement))
             elif import_ids & existing.keys():
                 existing_statements |= Statement.browse(
                     existing[import_id] for import_id in import_ids & existing.keys()
@@ -232,9 +261,10 @@ class AccountBankStatement(models.Model):
                 notes = [Statement._coda_parser_message(warning) for warning in st.warnings]
                 movements = Statement._coda_select_movements(st, journal.coda_globalisation, notes)
                 warnings += [f"{filename}, {label}: {note}" for note in notes]
-                to_import.append((st, journal, key, movements))
+                to_import.append((st, journal, key, movements, 0, Statement.browse()))
             seen.add(key)
 
+        to_import, incomplete = Statement._coda_parts(to_import, max_lines)
         statements = Statement.browse()
         if to_import:
             with self.env.cr.savepoint():
@@ -252,6 +282,7 @@ class AccountBankStatement(models.Model):
             "skipped": skipped,
             "warnings": warnings,
             "corrections": corrections,
+            "incomplete": incomplete,
             "reconciled": reconciliation["reconciled"],
             "left_open": reconciliation["open"],
         }
@@ -639,8 +670,25 @@ class AccountBankStatement(models.Model):
             codabox_batch_sequence=True,
             codabox_no_distribution_model=not self._coda_distribution_models_apply(companies),
         )
-        statements = batch.create(vals_list).with_env(self.env)
-        moves = statements.line_ids.move_id
+        new_vals = [vals for vals in vals_list if not vals.get("codabox_resume_id")]
+        statements = batch.create(new_vals).with_env(self.env) if new_vals else self.browse()
+        lines = statements.line_ids
+        # The parts of long statements imported in parts: their new lines, then the
+        # statement marked complete when its last part is in.
+        for vals in vals_list:
+            if not vals.get("codabox_resume_id"):
+                continue
+            statement = self.browse(vals["codabox_resume_id"])
+            lines |= (
+                batch.env["account.bank.statement.line"]
+                .create(
+                    [{**command[2], "statement_id": statement.id} for command in vals["line_ids"]]
+                )
+                .with_env(self.env)
+            )
+            statement.codabox_import_incomplete = vals["codabox_import_incomplete"]
+            statements |= statement
+        moves = lines.move_id
         with moves._check_balanced({"records": moves}):
             pass
         return statements
@@ -658,29 +706,63 @@ class AccountBankStatement(models.Model):
         return bool(Model.search_count([("company_id", "in", [*companies.ids, False])], limit=1))
 
     @api.model
+    @api.model
+    def _coda_parts(self, to_import, max_lines):
+        """The part of each statement this import creates, at most ``max_lines`` lines in
+        all (None: everything): ``(CODA statement, journal, import key, the movements of the
+        part, their position in the statement's, the statement's number of movements, the
+        statement being completed or an empty recordset)`` tuples, and whether some are left
+        for a next import."""
+        parts, budget, incomplete = [], max_lines, False
+        for st, journal, key, movements, done, statement in to_import:
+            left = movements[done:]
+            if budget is not None:
+                if budget <= 0:
+                    incomplete = True
+                    break
+                incomplete = incomplete or len(left) > budget
+                left = left[:budget]
+                budget -= len(left)
+            parts.append((st, journal, key, left, done, len(movements), statement))
+        return parts, incomplete
+
     def _coda_statement_vals_list(self, to_import, filename, attachments):
         """Values to create the statements with their lines, partners found in one search.
 
-        :param to_import: ``(CODA statement, journal, import key, movements)`` tuples
+        :param to_import: ``(CODA statement, journal, import key, movements)`` tuples, or
+            the parts ``_coda_parts`` gives (the values of a statement being completed hold
+            its ``codabox_resume_id`` and its new lines only)
         """
         partners = self._coda_partners(
-            [movement for *_st, movements in to_import for movement in movements]
+            [
+                movement
+                for _st, _journal, _key, movements, *_part in to_import
+                for movement in movements
+            ]
         )
         Line = self.env["account.bank.statement.line"]
         vals_list = []
-        for st, journal, key, movements in to_import:
+        for st, journal, key, movements, *part in to_import:
+            first, total, statement = part or (0, len(movements), self.browse())
             line_vals = [
-                self._coda_prepare_line_vals(st, journal, key, movement, index, partners)
+                self._coda_prepare_line_vals(st, journal, key, movement, first + index, partners)
                 for index, movement in enumerate(movements)
             ]
-            for position, vals in enumerate(line_vals):
+            for position, vals in enumerate(line_vals, first):
                 # The bank's order. Odoo's sequence counts backwards within a day (the
                 # lowest comes last: account.bank.statement.line._compute_internal_index),
                 # so the file's first movement gets the highest: internal_index then runs
                 # in the file's order, running balances included.
-                vals["sequence"] = len(line_vals) - position
+                vals["sequence"] = total - position
                 vals["line_ids"] = Line._coda_journal_items(vals)
-            statement_vals = self._coda_prepare_statement_vals(st, journal, filename, attachments)
+            complete = first + len(movements) >= total
+            if statement:
+                statement_vals = {"codabox_resume_id": statement.id}
+            else:
+                statement_vals = self._coda_prepare_statement_vals(
+                    st, journal, filename, attachments
+                )
+            statement_vals["codabox_import_incomplete"] = not complete
             statement_vals["line_ids"] = [Command.create(vals) for vals in line_vals]
             vals_list.append(statement_vals)
         return vals_list

@@ -240,8 +240,11 @@ class CodaboxConnection(models.Model):
             if result["documents"] and _past(deadline):
                 result["complete"] = False
                 return
-            document._import(with_commit)
+            document._import(with_commit, deadline)
             result["documents"] |= document
+            if document.state == "received":  # a long statement's part: the rest next call
+                result["complete"] = False
+                return
         status = self.env["codabox.api"]._client().consent_status(self.office_id.consent_id)
         self.office_id._record_consent(status)
         if status != "allowed":
@@ -277,7 +280,7 @@ class CodaboxConnection(models.Model):
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
             if document.state == "received":
-                document._import(with_commit)
+                document._import(with_commit, deadline)
             result["documents"] |= document
             if document.state not in FINAL_STATES:
                 # Acknowledging a later entry would acknowledge this one too (by offset).

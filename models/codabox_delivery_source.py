@@ -467,8 +467,11 @@ class CodaboxDeliverySource(models.Model):
             if result["documents"] and _past(deadline):
                 result["complete"] = False
                 return
-            document._import(with_commit)
+            document._import(with_commit, deadline)
             result["documents"] |= document
+            if document.state == "received":  # a long statement's part: the rest next call
+                result["complete"] = False
+                return
         layout = self._layout()
         with self._source() as remote:
             self._pin(remote)
@@ -521,7 +524,7 @@ class CodaboxDeliverySource(models.Model):
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 if document.state == "received":
-                    document._import(with_commit)
+                    document._import(with_commit, deadline)
                 result["documents"] |= document
                 self._archive(remote, layout, [file, self._companion_pdf(listing, file)], report)
                 if with_commit:

@@ -1,4 +1,5 @@
 import logging
+import time
 
 from markupsafe import Markup
 
@@ -14,6 +15,8 @@ _logger = logging.getLogger(__name__)
 # A document whose import was started this many times without an outcome being recorded (the
 # server killed the process: time or memory limits) is failed instead of tried forever.
 MAX_IMPORT_ATTEMPTS = 3
+# The fewest statement lines an import in parts creates per call (see _lines_within).
+MIN_IMPORT_PART = 50
 FINAL_STATES = ("imported", "ignored", "failed")
 
 
@@ -396,12 +399,16 @@ class CodaboxDocument(models.Model):
 
     # -- importing ----------------------------------------------------------------------------
 
-    def _import(self, with_commit=False):
+    def _import(self, with_commit=False, deadline=None):
         """Import the stored CODA files as statements; each outcome is recorded, never raised.
 
         The attempt is counted (and committed with ``with_commit``) before the import starts,
         so that an import the server kills every time (time or memory limits) ends as
         "Failed" after ``MAX_IMPORT_ATTEMPTS`` instead of stalling the retrieval for ever.
+
+        :param deadline: ``time.monotonic()`` value by which the import should be done (the
+            daily job's): a statement too long for it is imported in parts, one per call,
+            the document staying "Received" until its last part is in
         """
         # sudo: the import runs with the system's rights, like the daily job; who asked for
         # it was checked by the caller (action_retry, the retrieval).
@@ -419,11 +426,11 @@ class CodaboxDocument(models.Model):
             document.attempt_count += 1
             if with_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-            document._import_one()
+            document._import_one(deadline)
             if with_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _import_one(self):
+    def _import_one(self, deadline=None):
         """Import one document in a savepoint and record the outcome."""
         self.ensure_one()
         if not self._is_imported_kind():
@@ -437,7 +444,7 @@ class CodaboxDocument(models.Model):
             return
         try:
             with self.env.cr.savepoint():
-                result = self._import_coda()
+                result = self._import_coda(self._lines_within(deadline))
         except CodaUnknownAccountError as error:
             self._record_failure(
                 str(error),
@@ -451,6 +458,9 @@ class CodaboxDocument(models.Model):
             return
         except Exception as error:
             self._record_unexpected_failure(error)
+            return
+        if result.get("incomplete"):
+            self._record_part(result)
             return
         self._record_import(result)
 
@@ -490,7 +500,34 @@ class CodaboxDocument(models.Model):
         )
         self._close_problem_activities()
 
-    def _import_coda(self):
+    @api.model
+    def _lines_within(self, deadline):
+        """How many statement lines an import may create before ``deadline`` (None: all),
+        at the cost per line of the system parameter ``import_seconds_per_line`` (0.03 s,
+        measured by ``make bench``); at least ``MIN_IMPORT_PART`` lines, so that each call
+        moves on."""
+        if deadline is None:
+            return None
+        per_line = float(self.env["codabox.api"]._param("import_seconds_per_line", "0.03"))
+        return max(MIN_IMPORT_PART, int((deadline - time.monotonic()) / max(per_line, 0.001)))
+
+    def _record_part(self, result):
+        """A part of a long statement is in: the document stays "Received" (the next call
+        goes on), its attempts counted anew since the import moves on."""
+        statements = result["statements"]
+        self.write(
+            {
+                "attempt_count": 0,
+                "statement_ids": [fields.Command.link(st.id) for st in statements],
+                "error_message": _(
+                    "Imported in parts, the statement being long: %(count)s line(s) in so far; "
+                    "the rest follows at the next run of the daily job.",
+                    count=len(statements.line_ids),
+                ),
+            }
+        )
+
+    def _import_coda(self, max_lines=None):
         """Call the CODA importer on the stored files (overridable: e.g. to pick journals)."""
         return self.env["account.bank.statement"]._codabox_import_coda(
             self.coda_attachment_id.raw,
@@ -498,6 +535,7 @@ class CodaboxDocument(models.Model):
             filename=self.coda_attachment_id.name,
             pdf=self.pdf_attachment_id.raw or b"",
             pdf_filename=self.pdf_attachment_id.name,
+            max_lines=max_lines,
         )
 
     def _record_import(self, result):

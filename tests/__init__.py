@@ -26,6 +26,7 @@ from . import (
     test_delivery_source,
     test_i18n,
     test_import_batch,
+    test_import_parts,
     test_install,
     test_reconcile,
     test_statement_continuity,

@@ -520,90 +520,115 @@ def test_production_server_works_through_a_backlog(prepared, tmp_path):
             for number, statement in enumerate(statements):
                 world.deliver(company, [statement], f"{company}-prod-{number}")
         assert len(world.delivered) == 120
-        cron = world.ids["cron"]
-        query(
+        run_production_server(world)
+
+
+def test_production_server_imports_a_long_statement_in_parts(prepared, tmp_path):
+    """The same production server and limits (15 s of CPU per unit of work), and a statement
+    of 1 500 lines, about 40 s of CPU to import: it goes in in parts over several calls of
+    the daily job, no worker is killed, and the statement is whole."""
+    with World(prepared, tmp_path, params={"cron_time_budget": 2}) as world:
+        (statement,) = series("a", date(2026, 10, 1), 1, SEED + 40, movements=1500)
+        world.deliver("a", [statement], "a-long")
+        run_production_server(world)
+        ((statements, lines, incomplete, gap),) = query(
             world.db,
-            "UPDATE ir_cron SET active = true, failure_count = 0, "
-            "nextcall = (now() at time zone 'UTC') - interval '1 minute' WHERE id = %s",
-            [cron],
+            "SELECT count(DISTINCT s.id), count(l.id), bool_or(s.codabox_import_incomplete), "
+            "round((max(s.balance_start) + sum(l.amount) - max(s.balance_end_real))::numeric, 2) "
+            "FROM account_bank_statement s JOIN account_bank_statement_line l "
+            "ON l.statement_id = s.id WHERE s.date = '2026-10-01'",
         )
-        server, _url = world.start_server(
-            "production-server",
-            "--workers=2",
-            "--max-cron-threads=1",
-            "--limit-time-real=80",
-            "--limit-time-real-cron=80",
-            "--limit-time-cpu=15",
-            log_level="info",
+        assert (statements, incomplete, gap) == (1, False, 0), (statements, incomplete, gap)
+        assert lines >= 1500, lines  # every movement (the details of the grouped ones too)
+
+
+def run_production_server(world):
+    """Run the daily job in ``odoo-bin --workers=2 --max-cron-threads=1`` with tight limits
+    until every delivered document is imported and acknowledged; then check that no worker
+    was killed, that the job took several calls and never failed nor timed out, and that
+    everything was delivered once."""
+    cron = world.ids["cron"]
+    query(
+        world.db,
+        "UPDATE ir_cron SET active = true, failure_count = 0, "
+        "nextcall = (now() at time zone 'UTC') - interval '1 minute' WHERE id = %s",
+        [cron],
+    )
+    server, _url = world.start_server(
+        "production-server",
+        "--workers=2",
+        "--max-cron-threads=1",
+        "--limit-time-real=80",
+        "--limit-time-real-cron=80",
+        "--limit-time-cpu=15",
+        log_level="info",
+    )
+    started = time.monotonic()
+    with contextlib.closing(pg_connect("postgres")) as postgres:
+
+        def job_started():
+            # The cron worker sleeps up to 70 s first: wake it as a trigger would.
+            query(postgres, "SELECT pg_notify('cron_trigger', %s)", [world.database])
+            return query(
+                world.db, "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s", [cron]
+            )[0][0]
+
+        wait_for(job_started, 90, "the cron worker to start the job", interval=1)
+
+    def backlog_done():
+        assert server.alive(), f"the server died:\n{server.tail()}"
+        ledger = world.ledger()
+        return len(ledger) == len(world.delivered) and all(
+            row["state"] in FINAL_STATES and row["acknowledged"] for row in ledger
         )
-        started = time.monotonic()
-        with contextlib.closing(pg_connect("postgres")) as postgres:
 
-            def job_started():
-                # The cron worker sleeps up to 70 s first: wake it as a trigger would.
-                query(postgres, "SELECT pg_notify('cron_trigger', %s)", [world.database])
-                return query(
-                    world.db, "SELECT count(*) FROM ir_cron_progress WHERE cron_id = %s", [cron]
-                )[0][0]
+    try:
+        wait_for(backlog_done, 300, "the backlog to be imported and acknowledged", interval=1)
+    except AssertionError as error:
+        states = Counter(
+            (row["state"], row["acknowledged"]) for row in world.ledger()
+        ).most_common()
+        raise AssertionError(
+            f"{error}; the ledger (state, acknowledged): {states}; the server's log ends:\n"
+            + server.tail(30)
+        ) from None
+    duration = time.monotonic() - started
 
-            wait_for(job_started, 90, "the cron worker to start the job", interval=1)
-
-        def backlog_done():
-            assert server.alive(), f"the server died:\n{server.tail()}"
-            ledger = world.ledger()
-            return len(ledger) == 120 and all(
-                row["state"] in FINAL_STATES and row["acknowledged"] for row in ledger
+    def job_idle():
+        with contextlib.closing(pg_connect(world.database, autocommit=False)) as probe:
+            rows = query(
+                probe,
+                "SELECT id FROM ir_cron WHERE id = %s "
+                "AND nextcall > (now() at time zone 'UTC') + interval '1 hour' "
+                "AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s "
+                "                AND call_at <= (now() at time zone 'UTC')) "
+                "FOR NO KEY UPDATE SKIP LOCKED",
+                [cron, cron],
             )
+            probe.rollback()
+            return bool(rows)
 
-        try:
-            wait_for(backlog_done, 300, "the backlog to be imported and acknowledged", interval=1)
-        except AssertionError as error:
-            states = Counter(
-                (row["state"], row["acknowledged"]) for row in world.ledger()
-            ).most_common()
-            raise AssertionError(
-                f"{error}; the ledger (state, acknowledged): {states}; the server's log ends:\n"
-                + server.tail(30)
-            ) from None
-        duration = time.monotonic() - started
-
-        def job_idle():
-            with contextlib.closing(pg_connect(world.database, autocommit=False)) as probe:
-                rows = query(
-                    probe,
-                    "SELECT id FROM ir_cron WHERE id = %s "
-                    "AND nextcall > (now() at time zone 'UTC') + interval '1 hour' "
-                    "AND NOT EXISTS (SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s "
-                    "                AND call_at <= (now() at time zone 'UTC')) "
-                    "FOR NO KEY UPDATE SKIP LOCKED",
-                    [cron, cron],
-                )
-                probe.rollback()
-                return bool(rows)
-
-        wait_for(job_idle, 120, "the job to end its last call", interval=0.5)
-        ((active, failures),) = query(
-            world.db, "SELECT active, failure_count FROM ir_cron WHERE id = %s", [cron]
-        )
-        calls, timed_out = query(
-            world.db,
-            "SELECT count(*), count(*) FILTER (WHERE timed_out_counter > 0) "
-            "FROM ir_cron_progress WHERE cron_id = %s",
-            [cron],
-        )[0]
-        killed = [
-            line
-            for line in server.output().splitlines()
-            if "timeout after" in line or "CPU time limit" in line or "timed out" in line
-        ]
-        world.kill(server, server=True)
-        assert not killed, "cron workers were killed:\n" + "\n".join(killed)
-        assert (active, failures, timed_out) == (True, 0, 0), (
-            f"the job: active {active}, failure_count {failures}, {timed_out} of {calls} "
-            "calls timed out"
-        )
-        assert calls > 1, f"one call did the whole backlog in {duration:.0f} s"
-        assert not server.problems(), "the server logged errors:\n" + "\n".join(
-            server.problems()[:20]
-        )
-        world.check_all_delivered()
+    wait_for(job_idle, 120, "the job to end its last call", interval=0.5)
+    ((active, failures),) = query(
+        world.db, "SELECT active, failure_count FROM ir_cron WHERE id = %s", [cron]
+    )
+    calls, timed_out = query(
+        world.db,
+        "SELECT count(*), count(*) FILTER (WHERE timed_out_counter > 0) "
+        "FROM ir_cron_progress WHERE cron_id = %s",
+        [cron],
+    )[0]
+    killed = [
+        line
+        for line in server.output().splitlines()
+        if "timeout after" in line or "CPU time limit" in line or "timed out" in line
+    ]
+    world.kill(server, server=True)
+    assert not killed, "cron workers were killed:\n" + "\n".join(killed)
+    assert (active, failures, timed_out) == (True, 0, 0), (
+        f"the job: active {active}, failure_count {failures}, {timed_out} of {calls} "
+        "calls timed out"
+    )
+    assert calls > 1, f"one call did the whole backlog in {duration:.0f} s"
+    assert not server.problems(), "the server logged errors:\n" + "\n".join(server.problems()[:20])
+    world.check_all_delivered()
