@@ -297,3 +297,20 @@ class TestCodaboxKinds(SandboxMixin, BelgianCompanyCase):
         self.assertIn(
             "1 draft entry(ies) made, to check and post", notification["params"]["message"]
         )
+
+    def test_a_total_other_than_the_xmls_is_said_on_the_bill(self):
+        document_values, metadata = self.invoice_document(seed=11, supplier="proximus")
+        payable = metadata["total_incl_vat"]
+        xml = base64.b64decode(document_values["xml"]).replace(
+            f">{payable}</cbc:PayableAmount>".encode(), b">9999.99</cbc:PayableAmount>"
+        )
+        self.assertIn(b">9999.99</cbc:PayableAmount>", xml)
+        self.deliver(dict(document_values, xml=base64.b64encode(xml).decode()))
+        self.retrieve()
+        document = self.documents("purchase_invoice")
+        bill = document.move_ids
+        self.assertEqual(document.state, "imported")
+        self.assertIn(
+            "is not the invoice's amount payable in its XML (9999.99)", document.error_message
+        )
+        self.assertIn("9999.99", bill.message_ids[0].body)
