@@ -176,6 +176,7 @@ class AccountJournal(models.Model):
         journals' statements too.
         """
         Statement = self.env["account.bank.statement"].sudo()  # sudo: see _codabox_breaks
+        # sudo: the to-dos and the statements' gap are written whoever imported.
         for journal in self.sudo().filtered(lambda j: j.type == "bank"):
             statements, breaks = journal._codabox_breaks()
             currency = journal.currency_id or journal.company_id.currency_id

@@ -232,7 +232,7 @@ class CodaboxDeliverySource(models.Model):
         if self[field] == offered:
             return
         self.sudo().write({field: offered})  # sudo: written by this code only, checked above
-        self.sudo().message_post(
+        self.sudo().message_post(  # sudo: idem
             body=_(
                 "First connection to %(server)s: its key %(key)s is pinned.",
                 server=remote.server,
@@ -335,6 +335,7 @@ class CodaboxDeliverySource(models.Model):
         """After the server's key or certificate was really changed: the next connection pins
         the new one."""
         self._check_admin()
+        # sudo: the pinned keys are written by this code only (the caller was checked).
         self.sudo().write({"host_key_fingerprint": False, "certificate_fingerprint": False})
         return True
 

@@ -770,7 +770,7 @@ class CodaboxDocument(models.Model):
                 "kind_turned_off": False,
             }
         )
-        if waiting:
+        if waiting:  # sudo: waking the daily job, which only administrators may write
             self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()._trigger()
         return waiting
 

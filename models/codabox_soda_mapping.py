@@ -60,6 +60,7 @@ class CodaboxSodaMapping(models.Model):
     def _chart_account(self, company, code):
         """The company's account whose code is the social code (Belgian PCMN codes, padded
         to the chart's length), or an empty recordset. Overridable for other charts."""
+        # sudo: the chart is read to prefill the mapping, whoever imports the SODA.
         Account = self.env["account.account"].sudo().with_company(company)
         digits = "".join(ch for ch in code if ch.isdigit())
         if not digits:
