@@ -350,6 +350,7 @@ class CodaboxDeliverySource(models.Model):
 
     def action_open_documents(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "l10n_be_codabox_connect.codabox_document_action"
         )
@@ -502,11 +503,9 @@ class CodaboxDeliverySource(models.Model):
                         files=", ".join(f.path for f in listing.pending[:5]),
                     )
                 )
-            paired = {
-                self._companion_pdf(listing, f).path
-                for f in listing.ready_files()
-                if self._companion_pdf(listing, f)
-            }
+            # Each file's PDF, found once: stored and archived with it, never on its own.
+            companions = {f.path: self._companion_pdf(listing, f) for f in listing.ready_files()}
+            paired = {pdf.path for pdf in companions.values() if pdf}
             for file in listing.ready_files():
                 if file.path in paired or (wanted is not None and file.client_code not in wanted):
                     continue
@@ -516,24 +515,23 @@ class CodaboxDeliverySource(models.Model):
                 if file.kind == "coda_pdf":
                     self._attach_late_pdf(remote, file, layout)  # else it waits for its CODA
                     continue
-                document = self._store_file(remote, listing, file, codes[file.client_code])
+                companion = companions[file.path]
+                document = self._store_file(remote, file, companion, codes[file.client_code])
                 if document is None:  # delivered before: archived, not imported again
-                    self._archive(
-                        remote, layout, [file, self._companion_pdf(listing, file)], report
-                    )
+                    self._archive(remote, layout, [file, companion], report)
                     continue
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                 if document.state == "received":
                     document._import(with_commit, deadline)
                 result["documents"] |= document
-                self._archive(remote, layout, [file, self._companion_pdf(listing, file)], report)
+                self._archive(remote, layout, [file, companion], report)
                 if with_commit:
                     self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _store_file(self, remote, listing, file, company):
-        """Fetch a ready file (and its PDF) and store it in the ledger, or None when the
-        ledger holds it already (the same content under any name)."""
+    def _store_file(self, remote, file, pdf, company):
+        """Fetch a ready file (and ``pdf``, its companion PDF, or None) and store it in the
+        ledger, or None when the ledger holds it already (the same content under any name)."""
         fetched = remote.fetch(file)
         Document = self.env["codabox.document"].sudo()  # sudo: the ledger, see its model
         if Document.search_count(
@@ -541,7 +539,6 @@ class CodaboxDeliverySource(models.Model):
             limit=1,
         ):
             return None
-        pdf = self._companion_pdf(listing, file)
         files = {"cod" if file.kind == "coda" else "xml": fetched.content}
         if file.kind != "coda" and file.name.lower().endswith(".pdf"):
             files = {"pdf": fetched.content}

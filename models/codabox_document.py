@@ -776,6 +776,7 @@ class CodaboxDocument(models.Model):
 
     def action_open_statements(self):
         self.ensure_one()
+        self.check_access("read")
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_bank_statement_tree")
         action["domain"] = [("id", "in", self.statement_ids.ids)]
         return action
