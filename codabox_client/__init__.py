@@ -1,6 +1,15 @@
-"""CodaBox API v2 and Connect client: pure Python (requests), no Odoo."""
+"""CodaBox API v2, Connect and invoicing-software client: pure Python (requests), no Odoo."""
 
-from .client import CONSENT_STATUSES, FORMATS, CodaboxClient, Connection, FeedEntry
+from .client import (
+    CONSENT_STATUSES,
+    FORMATS,
+    MOVE_TYPES,
+    CodaboxClient,
+    Connection,
+    Credentials,
+    FeedEntry,
+    SentInvoice,
+)
 from .exceptions import (
     AlreadyRegistered,
     CodaboxError,
@@ -10,8 +19,15 @@ from .exceptions import (
     CodaboxUnreachable,
     ConsentNotValid,
     CredentialsRefused,
+    DuplicateInvoice,
+    IdempotencyKeyReused,
     InvalidAuthorizationCode,
+    InvalidInvoiceDocument,
     InvalidOfficePassword,
+    InvalidToken,
+    NoAccountingOffice,
     NotAccountingOffice,
     NotClientOfOffice,
+    UnknownEmail,
+    UnknownEnterprise,
 )

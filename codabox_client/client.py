@@ -1,4 +1,5 @@
-"""Client of CodaBox's API v2 and of the Connect protocol (notes.md, "Our protocol").
+"""Client of CodaBox's API v2, of the Connect protocol and of the invoicing-software protocol
+(docs/protocol.md): the project's one adapter, every path of the protocol is in this file.
 
 Pure Python (requests only), so that it is tested against the sandbox over real HTTP
 without Odoo. Every call returns validated data or raises ONE ``CodaboxError`` subclass.
@@ -7,8 +8,10 @@ Retries: idempotent calls (GET, PUT acknowledge, DELETE) are retried on connecti
 timeouts, answers cut short, failing their digest or not valid JSON, 5xx and 429, at most
 ``max_retries`` times, after ``uniform(0, min(max_backoff, backoff * 2 ** (attempt - 1)))``
 seconds (full jitter) or after the Retry-After of a 429 (capped by ``max_backoff``). POST
-calls (token, connections, password) may change something at CodaBox: they are retried only
-when the connection could not even be opened.
+calls (token, connections, password, request-access-token) may change something at CodaBox:
+they are retried only when the connection could not even be opened; so is the GET that
+exchanges an invoicing software's single-use token for credentials. Sending a sales invoice is
+a POST retried like the idempotent calls: its ``Idempotency-Key`` makes a replay safe.
 
 Limits: ``timeout`` is per socket operation (connect, each read); ``deadline`` bounds a whole
 call (every attempt, backoff and body read included): a server that drips its body one byte
@@ -19,13 +22,18 @@ Bodies are read streamed and capped: ``max_body_bytes`` for downloads, ``max_jso
 for every other answer; a larger answer is refused without being read whole. Redirects are
 never followed: the body of a 307/308 would carry the office password to another host.
 
-Secrets (passwords, the office password, authorization codes, delivery credentials) never
-reach a log record, an exception text or a repr: logs carry method, path, status and
-attempt; any text quoted from CodaBox is scrubbed of the secrets sent with the call.
+Secrets (passwords, the office password, authorization codes, delivery credentials, an
+invoicing software's token) never reach a log record, an exception text or a repr: logs carry
+method, path, status and attempt; any text quoted from CodaBox is scrubbed of the secrets sent
+with the call. A secret in the path (the token of ``get-credentials``) is shown as ``***`` in
+the client's logs and messages, scrubbed from urllib3's log records of that call, and the
+transport exception (whose text holds the URL) is not chained to the client's.
 """
 
 import base64
 import binascii
+import datetime
+import decimal
 import hashlib
 import json
 import logging
@@ -48,10 +56,17 @@ from .exceptions import (
     CodaboxUnreachable,
     ConsentNotValid,
     CredentialsRefused,
+    DuplicateInvoice,
+    IdempotencyKeyReused,
     InvalidAuthorizationCode,
+    InvalidInvoiceDocument,
     InvalidOfficePassword,
+    InvalidToken,
+    NoAccountingOffice,
     NotAccountingOffice,
     NotClientOfOffice,
+    UnknownEmail,
+    UnknownEnterprise,
 )
 
 _logger = logging.getLogger(__name__)
@@ -65,6 +80,11 @@ _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 _DETAIL_MAX = 300
 _CHUNK = 16384
 _JSON_TYPES = {dict: "an object", list: "an array", str: "a text", bool: "a boolean"}
+MOVE_TYPES = ("invoice", "credit_note")
+SENT_STATUSES = (200, 201)
+# The loggers of urllib3 that write a request's URL: scrubbed while a call with a secret in
+# its path runs in the thread (see _UrlScrubber).
+_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "urllib3.poolmanager")
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,27 @@ class Connection:
     feed_client_id: str
     username: str = field(repr=False)
     password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An invoicing software's delivery credentials, as CodaBox answers them for a token
+    (repr hides both)."""
+
+    username: str = field(repr=False)
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SentInvoice:
+    """CodaBox's receipt of a sales invoice. ``replayed`` is True when CodaBox answered an
+    earlier request with the same idempotency key and content (HTTP 200), not a new one (201):
+    either way the invoice is at CodaBox once, under ``id``."""
+
+    id: str
+    status: str
+    received_at: str
+    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -119,6 +160,43 @@ class _Damaged(Exception):
     def __init__(self, error):
         super().__init__(error.message)
         self.error = error
+
+
+class _UrlScrubber(logging.Filter):
+    """Scrubs the secrets of the current thread's call from urllib3's records (its debug line
+    of each request holds the URL, so the token of ``get-credentials``)."""
+
+    def __init__(self):
+        super().__init__()
+        self._local = threading.local()
+
+    def hiding(self, secrets):
+        return _Hiding(self._local, tuple(secret for secret in secrets if secret))
+
+    def filter(self, record):
+        secrets = getattr(self._local, "secrets", ())
+        if secrets:
+            record.msg = _redact(record.getMessage(), secrets)
+            record.args = None
+        return True
+
+
+class _Hiding:
+    def __init__(self, local, secrets):
+        self._local = local
+        self._secrets = secrets
+
+    def __enter__(self):
+        self._saved = getattr(self._local, "secrets", ())
+        self._local.secrets = self._saved + self._secrets
+
+    def __exit__(self, *exc_info):
+        self._local.secrets = self._saved
+
+
+_URL_SCRUBBER = _UrlScrubber()
+for _name in _URL_LOGGERS:
+    logging.getLogger(_name).addFilter(_URL_SCRUBBER)
 
 
 def _root(api_url):
@@ -165,6 +243,37 @@ def _json_type(value):
     if value is None:
         return "null"
     return _JSON_TYPES.get(type(value), "a number")
+
+
+def _b64(content):
+    if isinstance(content, str):
+        content = content.encode()
+    return base64.b64encode(content).decode("ascii")
+
+
+def _iso_date(value):
+    if isinstance(value, datetime.datetime):
+        raise TypeError("issue_date is a date, not a datetime")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return value
+    raise TypeError("issue_date must be a date or a YYYY-MM-DD text")
+
+
+def _decimal_text(value):
+    """``"121.00"`` as given; a Decimal or an int written out (never in exponent notation)."""
+    if isinstance(value, bool):
+        raise TypeError("amount_total must be a Decimal, an int or a decimal text")
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        value = decimal.Decimal(repr(value))
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    raise TypeError("amount_total must be a Decimal, an int or a decimal text")
 
 
 def _feed_entry(entry):
@@ -402,6 +511,182 @@ class CodaboxClient:
             errors=self._connect_errors(office_vat),
         )
 
+    # --- Invoicing software (an SME's own invoicing software) ------------------------------
+
+    def request_invoicing_access(self, vat) -> str:
+        """Asks CodaBox to e-mail the company a token for this software; returns the masked
+        address CodaBox sent it to (``f***@fleurs.be``). Needs no credentials."""
+        data = self._json(
+            "POST",
+            "v2/request-access-token/invoicing-software/",
+            payload={"vat": vat},
+            errors=self._access_errors(vat),
+            required=("email",),
+        )
+        if not isinstance(data["email"], str) or not data["email"]:
+            raise CodaboxProtocolError(
+                "CodaBox's answer to the token request has no e-mail address."
+            )
+        return data["email"]
+
+    def get_credentials(self, token) -> Credentials:
+        """The token from CodaBox's e-mail -> this software's credentials for the company.
+
+        The token is single use: the call is tried again only when the connection could not
+        be opened (a lost answer would leave the token used and the credentials unknown)."""
+        token = (token or "").strip()
+        if not token:
+            raise ValueError("the token is empty")
+        quoted = quote(token, safe="")
+        secrets = (token, quoted)
+        data = self._json(
+            "GET",
+            f"v2/get-credentials/{quoted}/",
+            secrets=secrets,
+            path_secrets=secrets,
+            idempotent=False,
+            errors={
+                "invalidToken": InvalidToken(
+                    "CodaBox does not accept this token: it is unknown, already used or expired "
+                    "(a token is valid for 24 hours and used once): request a new one."
+                ),
+            },
+            required=("username", "password"),
+        )
+        values = {name: data[name] for name in ("username", "password")}
+        if not all(isinstance(value, str) and value for value in values.values()):
+            raise CodaboxProtocolError("CodaBox's credentials answer has empty or non-text fields.")
+        return Credentials(**values)
+
+    def revoke_invoicing_software(self):
+        """Ends this software's access for the company (its credentials stop working).
+
+        Credentials that CodaBox refuses already (401) are as good as revoked: a retry after a
+        lost answer meets exactly that."""
+        path = "v2/invoicing-software/credentials/"
+        response = self._call("DELETE", path, auth=True, accept=(401,))
+        if response.status_code == 401:
+            _logger.info("CodaBox refuses these credentials already: nothing left to revoke")
+
+    def send_sales_invoice(
+        self,
+        *,
+        idempotency_key,
+        invoice_number,
+        move_type,
+        issue_date,
+        currency,
+        amount_total,
+        xml,
+        xml_filename,
+        pdf=None,
+        pdf_filename=None,
+    ) -> SentInvoice:
+        """Delivers one sales invoice (or credit note) of the company to CodaBox, which hands it
+        to the company's accounting office.
+
+        ``xml`` (bytes) is the UBL Invoice or CreditNote, ``pdf`` (bytes) its PDF or None;
+        ``issue_date`` a date or ``YYYY-MM-DD``; ``amount_total`` a decimal text (``"121.00"``),
+        a Decimal or an int (a float is written as Python writes it, ``121.0``: prefer a text
+        rounded to the currency). Retried like an idempotent call: the same
+        ``idempotency_key`` with the same content is received once, and a replay answers the
+        first receipt (``replayed``). Keep the key for the invoice until it is sent."""
+        if not isinstance(idempotency_key, str) or not idempotency_key.strip():
+            raise ValueError("idempotency_key must be a non-empty text")
+        if move_type not in MOVE_TYPES:
+            raise ValueError(f"move_type must be one of {', '.join(MOVE_TYPES)}")
+        if not xml:
+            raise ValueError("xml is empty")
+        if pdf is not None and not pdf_filename:
+            raise ValueError("a pdf needs its pdf_filename")
+        payload = {
+            "invoice_number": invoice_number,
+            "move_type": move_type,
+            "issue_date": _iso_date(issue_date),
+            "currency": currency,
+            "amount_total": _decimal_text(amount_total),
+            "xml": _b64(xml),
+            "xml_filename": xml_filename,
+            "pdf": _b64(pdf) if pdf else None,
+            "pdf_filename": pdf_filename if pdf else None,
+        }
+        response = self._json_answer(
+            "POST",
+            "v2/invoicing-software/sales-invoices/",
+            payload=payload,
+            auth=True,
+            headers={"Idempotency-Key": idempotency_key},
+            idempotent=True,
+            errors=self._invoice_errors(invoice_number),
+            required=("id", "status", "received_at"),
+        )
+        data = response.data
+        if response.status_code not in SENT_STATUSES or not all(
+            isinstance(data[key], str) and data[key] for key in ("id", "status", "received_at")
+        ):
+            raise CodaboxProtocolError(
+                f"CodaBox's receipt of invoice {invoice_number} is not one the client knows "
+                f"(HTTP {response.status_code}).",
+                status=response.status_code,
+            )
+        return SentInvoice(
+            data["id"], data["status"], data["received_at"], replayed=response.status_code == 200
+        )
+
+    @staticmethod
+    def _access_errors(vat):
+        about = {"company_vat": vat}
+        return {
+            "unknownEnterpriseNumber": UnknownEnterprise(
+                f"CodaBox does not know the enterprise number {vat}: contact your accounting "
+                "office (it must register the company at CodaBox).",
+                **about,
+            ),
+            "noAccountingOffice": NoAccountingOffice(
+                f"CodaBox knows the company {vat}, but not linked to an accounting office that "
+                "is a client of CodaBox: contact your accounting office.",
+                **about,
+            ),
+            "unknownEmail": UnknownEmail(
+                f"CodaBox has no e-mail address for the company {vat}, so it cannot send the "
+                "token: contact CodaBox.",
+                **about,
+            ),
+        }
+
+    @staticmethod
+    def _invoice_errors(invoice_number):
+        def invalid(detail, _data):
+            return InvalidInvoiceDocument(
+                f"CodaBox refused invoice {invoice_number}: {detail or 'no reason given'}",
+                invoice_number=invoice_number,
+            )
+
+        def duplicate(_detail, data):
+            existing = data.get("id")
+            existing = str(existing) if existing not in (None, "") else None
+            return DuplicateInvoice(
+                f"CodaBox already received invoice {invoice_number}"
+                + (f" (as {existing})" if existing else "")
+                + " under another idempotency key: it is sent already.",
+                existing_id=existing,
+                invoice_number=invoice_number,
+            )
+
+        return {
+            "invalidDocument": invalid,
+            "duplicateInvoice": duplicate,
+            "idempotencyKeyReused": IdempotencyKeyReused(
+                f"CodaBox received other content under the idempotency key of invoice "
+                f"{invoice_number}: the software reused a key (a protocol error of the software).",
+                invoice_number=invoice_number,
+            ),
+            "notInvoicingSoftware": CredentialsRefused(
+                "CodaBox refused to take sales invoices with these credentials: they are an "
+                "accounting office's CodaBox Connect credentials, not an invoicing software's."
+            ),
+        }
+
     # --- Delivery -----------------------------------------------------------------------
 
     def pod_client(self) -> dict:
@@ -526,15 +811,20 @@ class CodaboxClient:
         return Connection(**values)
 
     def _json(self, method, path, *, required=(), **kwargs):
+        return self._json_answer(method, path, required=required, **kwargs).data
+
+    def _json_answer(self, method, path, *, required=(), **kwargs):
+        """The answer, its JSON in ``.data``, checked to be an object with ``required``."""
         response = self._call(method, path, parse_json=True, **kwargs)
         data = response.data
         missing = [key for key in required if not isinstance(data, dict) or key not in data]
         if missing:
+            shown = _redact(path, kwargs.get("path_secrets", ()))
             raise CodaboxProtocolError(
-                f"CodaBox's answer to {method} {path} lacks {', '.join(missing)}.",
+                f"CodaBox's answer to {method} {shown} lacks {', '.join(missing)}.",
                 status=response.status_code,
             )
-        return data
+        return response
 
     def _call(
         self,
@@ -548,11 +838,18 @@ class CodaboxClient:
         accept=(),
         limit=None,
         parse_json=False,
+        headers=None,
+        idempotent=None,
+        path_secrets=(),
     ):
         """A 2xx answer (or one with a status in ``accept``), or the exception it means.
 
         ``limit`` caps the body (default ``max_json_bytes``); with ``parse_json`` a 2xx
-        answer's JSON is in ``.data`` (an answer that is not JSON is retried as damaged)."""
+        answer's JSON is in ``.data`` (an answer that is not JSON is retried as damaged).
+        ``idempotent`` overrides the method's retry rule (None: GET, PUT, DELETE are retried).
+        ``errors`` maps CodaBox's error codes to the exception they mean, or to a function
+        ``(detail, data) -> exception`` for the ones that quote the answer. ``path_secrets``
+        are the secrets (also in ``secrets``) that the path holds: shown as ``***``."""
         if auth:
             if self._credentials is None:
                 raise ValueError("delivery calls need the client's credentials")
@@ -565,19 +862,27 @@ class CodaboxClient:
             secrets,
             limit=limit or self.max_json_bytes,
             parse_json=parse_json,
+            headers=headers,
+            idempotent=method in _IDEMPOTENT if idempotent is None else idempotent,
+            path_secrets=path_secrets,
         )
         if response.ok or response.status_code in accept:
             return response
-        raise self._refusal(response, method, path, secrets, errors or {})
+        raise self._refusal(response, method, _redact(path, path_secrets), secrets, errors or {})
 
     @staticmethod
-    def _error_fields(response, secrets):
-        """(code, detail) of an error answer; the detail scrubbed and shortened."""
+    def _error_data(response):
         try:
             data = json.loads(response.content)
         except ValueError:
-            data = None
-        if isinstance(data, dict):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @classmethod
+    def _error_fields(cls, response, secrets):
+        """(code, detail) of an error answer; the detail scrubbed and shortened."""
+        data = cls._error_data(response)
+        if data is not None:
             code, detail = str(data.get("code") or ""), str(data.get("detail") or "")
         else:
             code, detail = "", response.reason or ""
@@ -587,6 +892,8 @@ class CodaboxClient:
         status = response.status_code
         code, detail = self._error_fields(response, secrets)
         error = errors.get(code)
+        if callable(error):
+            error = error(detail, self._error_data(response) or {})
         if error is None and code == "unknownSoftware":
             error = CredentialsRefused(
                 "CodaBox refused this software's identifier (X-Software-Company): check the "
@@ -611,40 +918,63 @@ class CodaboxClient:
 
     # --- transport ----------------------------------------------------------------------
 
-    def _send(self, method, path, payload, credentials, secrets, *, limit, parse_json):
-        """The answer of the last attempt, after retries; transport failures raised."""
+    def _send(
+        self,
+        method,
+        path,
+        payload,
+        credentials,
+        secrets,
+        *,
+        limit,
+        parse_json,
+        headers=None,
+        idempotent=False,
+        path_secrets=(),
+    ):
+        """The answer of the last attempt, after retries; transport failures raised.
+
+        Logs and messages name the path with its secrets as ``***`` (``shown``)."""
         url = f"{self.api_url}/{path}"
-        headers = {"X-Software-Company": self.software_id, "Accept": "application/json"}
+        shown = _redact(path, path_secrets)
+        hidden = shown != path  # a secret in the URL: scrub urllib3's records, chain nothing
+        headers = {
+            "X-Software-Company": self.software_id,
+            "Accept": "application/json",
+            **(headers or {}),
+        }
         end = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
         while True:
             attempt += 1
             cause = None
             try:
-                answer = self._attempt(
-                    method, url, path, payload, headers, credentials, limit, end, parse_json
-                )
+                with _URL_SCRUBBER.hiding(path_secrets if hidden else ()):
+                    answer = self._attempt(
+                        method, url, shown, payload, headers, credentials, limit, end, parse_json
+                    )
             except requests.RequestException as exc:
                 _logger.debug(
-                    "CodaBox %s %s: %s (attempt %d)", method, path, type(exc).__name__, attempt
+                    "CodaBox %s %s: %s (attempt %d)", method, shown, type(exc).__name__, attempt
                 )
                 if end is not None and _timed_out(exc) and time.monotonic() >= end:
-                    raise self._late(method, path) from None
-                error, cause = self._transport_error(exc, method, path), exc
-                retryable = method in _IDEMPOTENT or _not_sent(exc)
+                    raise self._late(method, shown) from None
+                error = self._transport_error(exc, method, shown)
+                cause = None if hidden else exc
+                retryable = idempotent or _not_sent(exc)
                 reason, wait = type(exc).__name__, self._backoff(attempt)
             except _Damaged as exc:
-                error, retryable = exc.error, method in _IDEMPOTENT
+                error, retryable = exc.error, idempotent
                 reason, wait = "damaged answer", self._backoff(attempt)
             else:
                 status = answer.status_code
                 _logger.debug(
-                    "CodaBox %s %s -> HTTP %s (attempt %d)", method, path, status, attempt
+                    "CodaBox %s %s -> HTTP %s (attempt %d)", method, shown, status, attempt
                 )
                 if status != 429 and status < 500:
                     return answer
-                error = self._overload(answer, method, path, attempt, secrets)
-                retryable = method in _IDEMPOTENT
+                error = self._overload(answer, method, shown, attempt, secrets)
+                retryable = idempotent
                 retry_after = error.retry_after if status == 429 else None
                 wait = (
                     self._backoff(attempt)
@@ -664,7 +994,7 @@ class CodaboxClient:
             _logger.warning(
                 "CodaBox %s %s failed (%s), attempt %d of %d: retrying in %.2f s",
                 method,
-                path,
+                shown,
                 reason,
                 attempt,
                 self.max_retries + 1,

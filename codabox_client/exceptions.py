@@ -4,7 +4,9 @@ Each carries a stable machine ``code``, which the Odoo glue words for the user, 
 code: CodaBox's own error code where CodaBox answers one for this failure
 (``unknownAccountingOffice``, ``consentNotValid``, ``invalidPassword``,
 ``alreadyRegistered``, ``notFound`` for a company that is not a client of the office,
-``invalidCode``; MyCodaBox sends the first and ``notFound`` back to the software too), else
+``invalidCode``; MyCodaBox sends the first and ``notFound`` back to the software too; for an
+invoicing software: ``unknownEnterpriseNumber``, ``noAccountingOffice``, ``unknownEmail``,
+``invalidToken``, ``invalidDocument``, ``duplicateInvoice``, ``idempotencyKeyReused``), else
 the client's own. Each has an English ``message`` that names what is wrong, and, when the
 call was about them, the ``office_vat`` and ``company_vat`` it was for. None ever holds a
 secret: messages are built from VAT numbers, ids, host names and statuses, and any text from
@@ -94,6 +96,61 @@ class InvalidAuthorizationCode(CodaboxError):
     """The authorization code from MyCodaBox is unknown, already used or expired."""
 
     code = "invalidCode"
+
+
+class UnknownEnterprise(CodaboxError):
+    """An invoicing software asked for access: CodaBox does not know the enterprise number."""
+
+    code = "unknownEnterpriseNumber"
+
+
+class NoAccountingOffice(CodaboxError):
+    """CodaBox knows the company, but not linked to an accounting office that is its client."""
+
+    code = "noAccountingOffice"
+
+
+class UnknownEmail(CodaboxError):
+    """CodaBox has no e-mail address for the company: it cannot send the token."""
+
+    code = "unknownEmail"
+
+
+class InvalidToken(CodaboxError):
+    """The token from CodaBox's e-mail is unknown, already used or expired (24 hours)."""
+
+    code = "invalidToken"
+
+
+class _InvoiceError(CodaboxError):
+    """A refusal of a sales invoice; ``invoice_number`` is the invoice's number."""
+
+    def __init__(self, message, *, invoice_number=None, status=None):
+        super().__init__(message, status=status)
+        self.invoice_number = invoice_number
+
+
+class InvalidInvoiceDocument(_InvoiceError):
+    """CodaBox refused the sales invoice: not a UBL Invoice/CreditNote, or a field is wrong."""
+
+    code = "invalidDocument"
+
+
+class DuplicateInvoice(_InvoiceError):
+    """CodaBox already received this invoice number (and kind) under another idempotency key;
+    ``existing_id`` is the id CodaBox gave it then."""
+
+    code = "duplicateInvoice"
+
+    def __init__(self, message, *, existing_id=None, invoice_number=None, status=None):
+        super().__init__(message, invoice_number=invoice_number, status=status)
+        self.existing_id = existing_id
+
+
+class IdempotencyKeyReused(_InvoiceError):
+    """The idempotency key was used before for other content: a protocol error on our side."""
+
+    code = "idempotencyKeyReused"
 
 
 class CodaboxProtocolError(CodaboxError):
