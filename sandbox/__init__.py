@@ -2,6 +2,7 @@
 
 Standard library only, so that it runs without Odoo (``python -m sandbox``) and inside Odoo's
 tests (``odoo.addons.l10n_be_codabox_connect.sandbox.testing``). It implements the protocol
-of notes.md, "Our protocol": see server.py for the routes and the admin endpoint, state.py
-for the rules, faults.py for the fault injection.
+of docs/protocol.md (Connect, as notes.md's "Our protocol", and the invoicing-software part):
+see server.py for the routes and the admin endpoint, state.py for the rules, faults.py for the
+fault injection, pages.py for MyCodaBox's pages and the mailbox.
 """

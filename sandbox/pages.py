@@ -1,8 +1,10 @@
-"""MyCodaBox's HTML pages: sign-in and "Manage your consent".
+"""MyCodaBox's HTML pages: sign-in and "Manage your consent"; and the sandbox's mailbox.
 
 Element ids and names are stable (``login``, ``password``, ``office_password``,
 ``accept_terms``, buttons ``decision`` = ``allow`` / ``deny``) because browser tours and
-``testing.authorize_in_browser`` click and fill them.
+``testing.authorize_in_browser`` click and fill them. The mailbox (``/mailbox``) shows the
+e-mails CodaBox sent, newest first: each an ``article.message`` with ``.to``, ``.subject``,
+``.sent_at`` and ``.body``, the token in it a ``strong.token``.
 """
 
 from html import escape
@@ -27,15 +29,26 @@ button{padding:10px 22px;border-radius:4px;border:0;font-size:15px;cursor:pointe
 .error{background:#fdecea;color:#8a1c12;padding:10px 12px;border-radius:4px}
 .who{background:#f3f5f8;padding:12px;border-radius:4px}
 footer{text-align:center;color:#7a8694;font-size:12px}
+main.wide{max-width:720px}
+.message{border:1px solid #e4e8ec;border-radius:6px;padding:16px;margin:16px 0}
+.message dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:0 0 12px}
+.message dt{font-weight:600;color:#4a5663}
+.message dd{margin:0}
+.message pre{white-space:pre-wrap;font-family:inherit;background:#f3f5f8;padding:12px;
+border-radius:4px;margin:0}
+.token{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:17px;color:#003b5c;
+letter-spacing:1px}
+.empty{color:#7a8694}
 """
 
 
-def _layout(title, body):
+def _layout(title, body, main_class=""):
+    main = f'<main class="{main_class}">' if main_class else "<main>"
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)} - MyCodaBox</title>'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style>'
-        f"</head><body><header>My<span>CodaBox</span></header><main>{body}</main>"
+        f"</head><body><header>My<span>CodaBox</span></header>{main}{body}</main>"
         "<footer>CodaBox sandbox - not the real service</footer></body></html>"
     )
 
@@ -90,4 +103,30 @@ formnovalidate>Deny</button></div>
 def message_page(title, message):
     return _layout(
         title, f'<h1>{escape(title)}</h1><p id="error" class="error">{escape(message)}</p>'
+    )
+
+
+def mailbox_page(messages):
+    """The e-mails CodaBox sent (``messages`` newest first), the token of each made visible."""
+    items = []
+    for number, message in enumerate(messages):
+        body = escape(message["body"])
+        token = escape(message.get("token") or "")
+        if token:
+            body = body.replace(token, f'<strong class="token">{token}</strong>')
+        items.append(
+            f"""<article class="message" id="message-{number}">
+<dl><dt>To</dt><dd class="to">{escape(message["to"])}</dd>
+<dt>Subject</dt><dd class="subject">{escape(message["subject"])}</dd>
+<dt>Sent at</dt><dd class="sent_at">{escape(message["sent_at"])}</dd></dl>
+<pre class="body">{body}</pre></article>"""
+        )
+    listing = "\n".join(items) or '<p class="empty">No e-mail yet.</p>'
+    return _layout(
+        "Mailbox",
+        f"""<h1>Mailbox</h1>
+<p>The e-mails CodaBox sent (tokens for invoicing software), newest first. The sandbox keeps
+them here instead of sending them.</p>
+{listing}""",
+        "wide",
     )

@@ -15,6 +15,21 @@ API errors are JSON ``{"detail", "code"}``. Besides the Connect codes of notes.m
 consent, feed, document or connection), ``unknownEndpoint`` (404, no such route),
 ``serverError`` and ``rateLimited`` (faults).
 
+Invoicing software (docs/protocol.md; the rules in state.py)::
+
+    POST   /v2/request-access-token/invoicing-software/  {"vat"} -> 201 {"email": masked};
+           404 unknownEnterpriseNumber, 409 noAccountingOffice, 409 unknownEmail
+    GET    /v2/get-credentials/{token}/                  -> 200 {"username", "password"};
+           404 invalidToken (unknown, used, expired or voided)
+    DELETE /v2/invoicing-software/credentials/           Basic auth -> 204 (revoked)
+    POST   /v2/invoicing-software/sales-invoices/        Basic auth + Idempotency-Key ->
+           201 (or 200: replay) {"id", "status": "received", "received_at"}; 400
+           invalidDocument, 409 duplicateInvoice (with "id"), 422 idempotencyKeyReused,
+           403 notInvoicingSoftware (Connect credentials)
+
+and the delivery routes above with an invoicing software's credentials: its own feed of the
+company's CODA. The request log and the sandbox's own log show a token in a path as ``***``.
+
 Admin endpoint (JSON, no auth, loopback clients only; never faulted nor logged)::
 
     POST   /_admin/reset              back to the start seed; clears faults and the log
@@ -23,8 +38,15 @@ Admin endpoint (JSON, no auth, loopback clients only; never faulted nor logged):
                                       (a document with "acknowledged": true was delivered
                                       before: only the re-download feed lists it)
     POST   /_admin/consent            {"office_vat", "status"} -> {"consent_id", "status"}
-    POST   /_admin/clock              {"advance_seconds": 601} (to expire authorization codes)
+    POST   /_admin/clock              {"advance_seconds": 601} (to expire authorization codes
+                                      and tokens)
     GET    /_admin/state              State.snapshot() + "requests" + "faults"
+    GET    /_admin/outbox             {"messages": [...]}: the e-mails sent (tokens), newest
+                                      last, each {"to", "subject", "body", "token", "vat",
+                                      "sent_at"}
+
+``GET /mailbox`` shows the same e-mails as a page, newest first (for the demo). Like the
+admin endpoint, it is for loopback clients only and never faulted nor logged.
     POST   /_admin/faults             one fault spec or {"faults": [...]} (see faults.py)
     DELETE /_admin/faults
 
@@ -53,15 +75,18 @@ import threading
 import time
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from .faults import FaultQueue
-from .pages import consent_page, message_page, sign_in_page
+from .pages import consent_page, mailbox_page, message_page, sign_in_page
 from .state import MIN_PASSWORD_LENGTH, ApiError, SeedError
 
 _logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+# A token in a path, as the request log and the sandbox's log show it.
+_TOKEN_IN_PATH = re.compile(r"(/v2/get-credentials/)[^/ ?]+")
+_MAILBOX = "/mailbox"
 SESSION_COOKIE = "mycodabox_session"
 CONSENT_LABELS = {
     "allowed": "Allowed",
@@ -84,6 +109,14 @@ _ROUTES = [
         ("DELETE", "/v2/connect/connections/(?P<feed_client_id>[^/]+)/", "api_revoke"),
         ("GET", "/v2/connect/consents/(?P<consent_id>[^/]+)/", "api_consent"),
         ("POST", "/v2/connect/password/", "api_password"),
+        (
+            "POST",
+            "/v2/request-access-token/invoicing-software/",
+            "api_request_invoicing_access",
+        ),
+        ("GET", "/v2/get-credentials/(?P<token>[^/]+)/", "api_get_credentials"),
+        ("DELETE", "/v2/invoicing-software/credentials/", "api_revoke_invoicing_software"),
+        ("POST", "/v2/invoicing-software/sales-invoices/", "api_send_sales_invoice"),
         ("GET", "/v2/delivery/pod-client/", "api_pod_client"),
         ("GET", "/v2/delivery/feed/(?P<feed_id>[^/]+)/", "api_feed"),
         ("PUT", "/v2/delivery/feed/(?P<feed_id>[^/]+)/", "api_acknowledge"),
@@ -100,6 +133,8 @@ _ROUTES = [
         ("POST", "/_admin/consent", "admin_consent"),
         ("POST", "/_admin/clock", "admin_clock"),
         ("GET", "/_admin/state", "admin_state"),
+        ("GET", "/_admin/outbox", "admin_outbox"),
+        ("GET", _MAILBOX, "page_mailbox"),
         ("POST", "/_admin/faults", "admin_add_faults"),
         ("DELETE", "/_admin/faults", "admin_clear_faults"),
     )
@@ -121,8 +156,12 @@ def json_reply(status, data, headers=None):
     return Reply(status, json.dumps(data).encode(), "application/json", headers, data)
 
 
-def error_reply(status, code, detail, headers=None):
-    return json_reply(status, {"detail": detail, "code": code}, headers)
+def error_reply(status, code, detail, headers=None, extra=None):
+    return json_reply(status, {**(extra or {}), "detail": detail, "code": code}, headers)
+
+
+def _hide_token(text):
+    return _TOKEN_IN_PATH.sub(r"\1***", text)
 
 
 def html_reply(status, page, headers=None):
@@ -268,7 +307,7 @@ class Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def log_message(self, fmt, *args):
-        _logger.debug("%s " + fmt, self.address_string(), *args)
+        _logger.debug("%s %s", self.address_string(), _hide_token(fmt % args))
 
     # --- plumbing -----------------------------------------------------------------------
 
@@ -278,7 +317,7 @@ class Handler(BaseHTTPRequestHandler):
         self.query = dict(parse_qsl(url.query, keep_blank_values=True))
         length = int(self.headers.get("Content-Length") or 0)
         self.body = self.rfile.read(length) if length else b""
-        if path.startswith("/_admin/"):
+        if path.startswith("/_admin/") or path == _MAILBOX:
             if not ipaddress.ip_address(self.client_address[0]).is_loopback:
                 self._send(
                     error_reply(403, "forbidden", "The admin endpoint is for loopback only.")
@@ -286,7 +325,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._send(self._route(method, path))
             return
-        entry = self.server.log_entry(method, path)
+        entry = self.server.log_entry(method, _hide_token(path))
         fault = self.server.faults.take(method, path)
         kind = entry["fault"] = fault.kind if fault else None
         if kind == "slow" and fault.when == "before":
@@ -349,7 +388,7 @@ class Handler(BaseHTTPRequestHandler):
                     headers = (
                         {"WWW-Authenticate": 'Basic realm="CodaBox"'} if exc.status == 401 else None
                     )
-                    return error_reply(exc.status, exc.code, exc.detail, headers)
+                    return error_reply(exc.status, exc.code, exc.detail, headers, exc.extra)
                 except (SeedError, ValueError, TypeError, re.error) as exc:
                     return error_reply(400, "badRequest", str(exc))
                 except Exception:
@@ -595,6 +634,29 @@ class Handler(BaseHTTPRequestHandler):
         self.server.state.change_password(office_vat, current, new)
         return Reply(204)
 
+    # --- Invoicing software -------------------------------------------------------------
+
+    def api_request_invoicing_access(self):
+        (vat,) = self._fields("vat")
+        return json_reply(201, self.server.state.request_invoicing_access(vat))
+
+    def api_get_credentials(self, token):
+        return json_reply(200, self.server.state.get_credentials(unquote(token)))
+
+    def api_revoke_invoicing_software(self):
+        self.server.state.revoke_invoicing_software(*self._basic_auth())
+        return Reply(204)
+
+    def api_send_sales_invoice(self):
+        try:
+            payload = json.loads(self.body or b"null")
+        except ValueError:
+            payload = None
+        status, answer = self.server.state.send_sales_invoice(
+            *self._basic_auth(), self.headers.get("Idempotency-Key"), payload
+        )
+        return json_reply(status, answer)
+
     # --- Delivery API -------------------------------------------------------------------
 
     def api_pod_client(self):
@@ -661,6 +723,12 @@ class Handler(BaseHTTPRequestHandler):
         snapshot["requests"] = self.server.request_log()
         snapshot["faults"] = self.server.faults.pending()
         return json_reply(200, snapshot)
+
+    def admin_outbox(self):
+        return json_reply(200, {"messages": self.server.state.outbox()})
+
+    def page_mailbox(self):
+        return html_reply(200, mailbox_page(list(reversed(self.server.state.outbox()))))
 
     def admin_add_faults(self):
         payload = self._json()

@@ -20,6 +20,29 @@ Relations the API relies on:
   (``alreadyRegistered``). ``DELETE /v2/connect/connections/{feed_client_id}/`` revokes the
   company's connection (its credentials stop working); like the other Connect calls it needs
   only the X-Software-Company header, and revoking again is a no-op.
+
+The invoicing-software part (docs/protocol.md), for a company that invoices with its own
+software:
+
+- ``request_invoicing_access`` checks that CodaBox knows the company (else
+  ``unknownEnterpriseNumber``), that it has an accounting office among the offices (its
+  ``office_vat`` names one; else ``noAccountingOffice``) and an ``email`` (else
+  ``unknownEmail``), then issues a token (``CBX-XXXX-XXXX-XXXX-XXXX``), valid 24 hours on the
+  sandbox's clock, single use; it voids the company's earlier tokens. The token is kept as
+  SHA-256 only; the e-mail carrying it goes to the outbox (``outbox()``), the sandbox's
+  stand-in for the company's mailbox, which does hold it.
+- ``get_credentials`` turns a token into a connection of ``kind`` ``invoicing_software``
+  (the Connect ones have no ``kind``: "connect"), stored with the others. It has its own
+  ``feed_id`` (the ``id`` of its only feed client) and its own ``acknowledged`` list of feed
+  indexes: its feed is the company's ``coda`` documents, acknowledged by offset over that
+  list, independently of the office's Connect feed. A new connection of the company revokes
+  its earlier invoicing-software connection (not its Connect one), and starts with nothing
+  acknowledged. Connect's revoke and re-connection leave invoicing-software connections alone.
+- ``send_sales_invoice`` appends a ``sales_invoice`` document to the company's documents (the
+  office's Connect feed lists it); answers are remembered per company and idempotency key
+  with the SHA-256 of the request's canonical JSON (``idempotency``): the same key and content
+  answer the first receipt again (200), other content under the key is refused. Refused
+  requests use no key.
 """
 
 import base64
@@ -35,24 +58,38 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import UTC, date, datetime
+from xml.parsers import expat
 
 EXAMPLE_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_example.json")
 CONSENT_STATUSES = ("allowed", "denied", "pending", "cancelled")
 CODE_TTL = 600
 CONTENT_TYPES = {"cod": "application/vnd.coda", "pdf": "application/pdf", "xml": "application/xml"}
 MIN_PASSWORD_LENGTH = 8
+TOKEN_TTL = 24 * 3600
+# No 0/O, 1/I/L: a token is read in an e-mail and typed.
+TOKEN_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+INVOICING_SOFTWARE = "invoicing_software"
+MOVE_TYPES = ("invoice", "credit_note")
+UBL_ROOTS = {
+    "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2 Invoice",
+    "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2 CreditNote",
+}
+MAX_IDEMPOTENCY_KEY = 255
 # Cheap on purpose: every delivery call verifies a hash, and this is a test double.
 _HASH_ROUNDS = 1000
 
 
 class ApiError(Exception):
-    """A refusal of the API: HTTP status, machine code and English detail."""
+    """A refusal of the API: HTTP status, machine code and English detail (``extra``: more
+    keys of the JSON answer, e.g. the ``id`` of a duplicate invoice)."""
 
-    def __init__(self, status, code, detail):
+    def __init__(self, status, code, detail, extra=None):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.extra = extra or {}
 
 
 class SeedError(ValueError):
@@ -90,6 +127,122 @@ def _code_key(code):
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def normalize_token(token):
+    """Tokens compare without spaces and case, as a user may type them."""
+    return re.sub(r"\s", "", str(token or "")).upper()
+
+
+def mask_email(email):
+    """``florence@fleurs.be`` -> ``f***@fleurs.be``."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _iso(timestamp):
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
+
+
+def _is_software(conn):
+    return conn.get("kind") == INVOICING_SOFTWARE
+
+
+def _canonical(payload):
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _invalid(detail):
+    return ApiError(400, "invalidDocument", detail)
+
+
+def _decode(payload, name):
+    value = payload.get(name)
+    if not isinstance(value, str) or not value:
+        raise _invalid(f"{name} is missing (base64 text).")
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise _invalid(f"{name} is not base64.") from None
+
+
+def check_ubl(content):
+    """Raises ``invalidDocument`` unless ``content`` is well-formed XML whose root is a UBL
+    Invoice or CreditNote. Parsed with expat, refusing any DOCTYPE (so no entity, internal
+    or external, and nothing fetched): defusedxml's safety without defusedxml."""
+
+    def refuse(*_args):
+        raise _invalid("The XML has a DOCTYPE (or an entity declaration): refused.")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    roots = []
+
+    def start(name, _attributes):
+        if not roots:
+            roots.append(name)
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(content, True)
+    except expat.ExpatError as exc:
+        raise _invalid(
+            f"The XML is not well-formed: {expat.ErrorString(exc.code)} "
+            f"(line {exc.lineno}, column {exc.offset})."
+        ) from None
+    root = roots[0] if roots else ""
+    if root not in UBL_ROOTS:
+        namespace, _, name = root.rpartition(" ")
+        shown = f"{{{namespace}}}{name}" if namespace else name
+        raise _invalid(
+            f"The XML's root is {shown}, not a UBL Invoice "
+            "({urn:oasis:names:specification:ubl:schema:xsd:Invoice-2}Invoice) or CreditNote "
+            "({urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2}CreditNote)."
+        )
+
+
+def invoice_fields(payload):
+    """The sales invoice's fields, checked; ``invalidDocument`` naming what is wrong."""
+    if not isinstance(payload, dict):
+        raise _invalid("The body is not a JSON object.")
+    for name in ("invoice_number", "xml_filename", "currency"):
+        if not isinstance(payload.get(name), str) or not payload[name].strip():
+            raise _invalid(f"{name} is missing (a non-empty text).")
+    if payload.get("move_type") not in MOVE_TYPES:
+        raise _invalid(f"move_type must be one of {', '.join(MOVE_TYPES)}.")
+    issue_date = payload.get("issue_date")
+    try:
+        # (fromisoformat alone would take a week date, 2025-W11-5)
+        if not isinstance(issue_date, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", issue_date):
+            raise ValueError
+        date.fromisoformat(issue_date)
+    except ValueError:
+        raise _invalid("issue_date must be a date as YYYY-MM-DD.") from None
+    if not re.fullmatch(r"[A-Z]{3}", payload["currency"]):
+        raise _invalid("currency must be an ISO 4217 code (three capital letters).")
+    amount = payload.get("amount_total")
+    if not isinstance(amount, str) or not re.fullmatch(r"\d{1,15}(\.\d{1,6})?", amount):
+        raise _invalid('amount_total must be a decimal number in a text, e.g. "121.00".')
+    xml = _decode(payload, "xml")
+    pdf = None
+    if payload.get("pdf") is not None:
+        pdf = _decode(payload, "pdf")
+        if not isinstance(payload.get("pdf_filename"), str) or not payload["pdf_filename"]:
+            raise _invalid("pdf_filename is missing (the pdf is given).")
+    check_ubl(xml)
+    return {
+        "invoice_number": payload["invoice_number"],
+        "move_type": payload["move_type"],
+        "issue_date": issue_date,
+        "currency": payload["currency"],
+        "amount_total": amount,
+        "xml_filename": payload["xml_filename"],
+        "pdf_filename": payload["pdf_filename"] if pdf is not None else None,
+        "xml": xml,
+        "pdf": pdf,
+    }
+
+
 def _base64(value, what):
     try:
         base64.b64decode(value or "", validate=True)
@@ -107,7 +260,7 @@ class State:
         self._seed = copy.deepcopy(seed or {})
         if path and os.path.exists(path):
             with open(path, encoding="utf-8") as file:
-                self._data = json.load(file)
+                self._data = self._upgrade(json.load(file))
         else:
             self._data = self._fresh(self._seed)
             self._save()
@@ -135,8 +288,18 @@ class State:
             "companies": {},
             "connections": {},
             "codes": {},
+            "tokens": {},
+            "outbox": [],
+            "idempotency": {},
         }
         self._merge(data, seed)
+        return data
+
+    @staticmethod
+    def _upgrade(data):
+        """A state file saved before the invoicing-software part: its new tables, empty."""
+        for key, empty in (("tokens", {}), ("outbox", []), ("idempotency", {})):
+            data.setdefault(key, empty)
         return data
 
     def _merge(self, data, seed):
@@ -173,6 +336,7 @@ class State:
                 "vat": vat,
                 "name": vat,
                 "client_code": "",
+                "email": "",
                 "office_vat": None,
                 "ibans": [],
                 "feed_client_id": str(uuid.uuid4()),
@@ -180,7 +344,7 @@ class State:
                 "acknowledged_offset": None,
             },
         )
-        for key in ("name", "client_code"):
+        for key in ("name", "client_code", "email"):
             if key in company:
                 current[key] = str(company[key] or "")
         if "office_vat" in company:
@@ -297,40 +461,60 @@ class State:
                         "vat": company["vat"],
                         "name": company["name"],
                         "client_code": company["client_code"],
+                        "email": company.get("email") or "",
                         "office_vat": company["office_vat"],
                         "ibans": company["ibans"],
                         "feed_client_id": company["feed_client_id"],
                         "connected": any(
-                            not conn["revoked"] and conn["company_vat"] == company["vat"]
+                            not conn["revoked"]
+                            and not _is_software(conn)
+                            and conn["company_vat"] == company["vat"]
+                            for conn in data["connections"].values()
+                        ),
+                        "invoicing_software_connected": any(
+                            not conn["revoked"]
+                            and _is_software(conn)
+                            and conn["company_vat"] == company["vat"]
                             for conn in data["connections"].values()
                         ),
                         "acknowledged_offset": company["acknowledged_offset"],
-                        "documents": [
-                            {
-                                key: doc[key]
-                                for key in ("feed_index", "document_model", "acknowledged")
-                            }
-                            for doc in company["documents"]
-                        ],
+                        "documents": [self._shown_document(doc) for doc in company["documents"]],
                     }
                     for company in data["companies"].values()
                 ],
                 "connections": [
-                    {
-                        key: conn[key]
-                        for key in (
-                            "id",
-                            "feed_client_id",
-                            "company_vat",
-                            "office_vat",
-                            "revoked",
-                            "created_at",
-                        )
-                    }
-                    for conn in data["connections"].values()
+                    self._shown_connection(conn) for conn in data["connections"].values()
                 ],
                 "authorization_codes": list(data["codes"].values()),
+                "invoicing_tokens": [
+                    {key: token[key] for key in ("vat", "expires_at", "used")}
+                    for token in data["tokens"].values()
+                ],
             }
+
+    @staticmethod
+    def _shown_document(doc):
+        shown = {key: doc[key] for key in ("feed_index", "document_model", "acknowledged")}
+        if doc["document_model"] == "sales_invoice":
+            # What the software sent, for the admin view of received sales invoices.
+            shown["metadata"] = doc["metadata"]
+            shown["formats"] = [fmt for fmt in ("pdf", "xml") if doc.get(fmt)]
+        return shown
+
+    @staticmethod
+    def _shown_connection(conn):
+        keys = ("id", "feed_client_id", "company_vat", "office_vat", "revoked", "created_at")
+        shown = {key: conn[key] for key in keys}
+        shown["kind"] = conn.get("kind", "connect")
+        if _is_software(conn):
+            shown["feed_id"] = conn["feed_id"]
+            shown["acknowledged"] = list(conn["acknowledged"])
+        return shown
+
+    def outbox(self):
+        """The e-mails CodaBox sent (the tokens), oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._data["outbox"])
 
     # --- MyCodaBox ----------------------------------------------------------------------
 
@@ -411,7 +595,7 @@ class State:
             company = self._client_of(office, grant["company_vat"])
             grant["used"] = True
             for conn in self._data["connections"].values():
-                if conn["company_vat"] == company["vat"]:
+                if conn["company_vat"] == company["vat"] and not _is_software(conn):
                     conn["revoked"] = True
             return self._connect(office, company)
 
@@ -429,7 +613,9 @@ class State:
             self._check_office_password(office, office_password)
             company = self._client_of(office, normalize_vat(company_vat))
             if any(
-                not conn["revoked"] and conn["company_vat"] == company["vat"]
+                not conn["revoked"]
+                and not _is_software(conn)
+                and conn["company_vat"] == company["vat"]
                 for conn in self._data["connections"].values()
             ):
                 raise ApiError(409, "alreadyRegistered", f"{company['vat']} is already connected.")
@@ -456,7 +642,7 @@ class State:
             if company is None:
                 raise ApiError(404, "notFound", f"No connection {feed_client_id}.")
             for conn in self._data["connections"].values():
-                if conn["company_vat"] == company["vat"]:
+                if conn["company_vat"] == company["vat"] and not _is_software(conn):
                     conn["revoked"] = True
             self._save()
 
@@ -525,6 +711,8 @@ class State:
         if conn is None or conn["revoked"] or not check_secret(password, conn["password"]):
             raise ApiError(401, "invalidCredentials", "Invalid username or password.")
         company = self._data["companies"][conn["company_vat"]]
+        if _is_software(conn):
+            return conn, company  # the company's own software: no office's consent involved
         office = self._data["offices"].get(company["office_vat"] or "")
         if office is None:
             raise ApiError(403, "consentNotValid", "The company has no accounting office.")
@@ -534,6 +722,21 @@ class State:
     def pod_client(self, username, password):
         with self._lock:
             conn, company = self._delivery(username, password)
+            if _is_software(conn):
+                return {
+                    "id": conn["id"],
+                    "fetch_delay": 7200,
+                    "allowed_formats": {"coda": ["cod", "pdf", "xml"]},
+                    "feed_clients": [
+                        {
+                            "id": conn["feed_id"],
+                            "client_id": company["vat"],
+                            "client_name": company["name"],
+                            "client_code": company["client_code"],
+                            "fiduciary_id": self._office_vat(company),
+                        }
+                    ],
+                }
             return {
                 "id": conn["id"],
                 "fetch_delay": 7200,
@@ -556,22 +759,43 @@ class State:
                 ],
             }
 
-    def _own_feed(self, company, feed_id):
-        if feed_id != company["feed_client_id"]:
+    @staticmethod
+    def _own_feed(conn, company, feed_id):
+        own = conn["feed_id"] if _is_software(conn) else company["feed_client_id"]
+        if feed_id != own:
             raise ApiError(404, "notFound", f"No feed {feed_id} for these credentials.")
+
+    @staticmethod
+    def _documents(conn, company):
+        """The documents of a connection's feed: all of the company's for the office's Connect,
+        its CODA for its invoicing software."""
+        if _is_software(conn):
+            return [doc for doc in company["documents"] if doc["document_model"] == "coda"]
+        return company["documents"]
+
+    @staticmethod
+    def _acknowledged(conn, doc):
+        if _is_software(conn):
+            return doc["feed_index"] in conn["acknowledged"]
+        return doc["acknowledged"]
+
+    def _office_vat(self, company):
+        """The company's accounting office, if it is one CodaBox knows (else None)."""
+        office_vat = company.get("office_vat")
+        return office_vat if office_vat and office_vat in self._data["offices"] else None
 
     def feed(self, username, password, feed_id, acknowledged=False):
         """The entries not acknowledged yet; with ``acknowledged``, those acknowledged (the
         re-delivery feed). Delivery order either way."""
         with self._lock:
-            _conn, company = self._delivery(username, password)
-            self._own_feed(company, feed_id)
+            conn, company = self._delivery(username, password)
+            self._own_feed(conn, company, feed_id)
             return {
                 "id": feed_id,
                 "feed_entries": [
                     {key: doc[key] for key in ("feed_index", "document_model", "metadata")}
-                    for doc in company["documents"]
-                    if doc["acknowledged"] == acknowledged
+                    for doc in self._documents(conn, company)
+                    if self._acknowledged(conn, doc) == acknowledged
                 ],
             }
 
@@ -579,11 +803,13 @@ class State:
         """The bytes and content type of one format of one of the company's documents;
         ``redownload`` serves acknowledged documents only."""
         with self._lock:
-            _conn, company = self._delivery(username, password)
-            doc = next((d for d in company["documents"] if d["feed_index"] == feed_index), None)
+            conn, company = self._delivery(username, password)
+            doc = next(
+                (d for d in self._documents(conn, company) if d["feed_index"] == feed_index), None
+            )
             if doc is None:
                 raise ApiError(404, "notFound", f"No document {feed_index}.")
-            if redownload and not doc["acknowledged"]:
+            if redownload and not self._acknowledged(conn, doc):
                 raise ApiError(404, "notFound", f"No acknowledged document {feed_index}.")
             if fmt not in CONTENT_TYPES or not doc.get(fmt):
                 raise ApiError(404, "formatNotAvailable", f"Document {feed_index} has no {fmt}.")
@@ -591,14 +817,201 @@ class State:
 
     def acknowledge(self, username, password, feed_id, feed_offset):
         with self._lock:
-            _conn, company = self._delivery(username, password)
-            self._own_feed(company, feed_id)
-            indexes = [doc["feed_index"] for doc in company["documents"]]
+            conn, company = self._delivery(username, password)
+            self._own_feed(conn, company, feed_id)
+            documents = self._documents(conn, company)
+            indexes = [doc["feed_index"] for doc in documents]
             if feed_offset not in indexes:
                 raise ApiError(400, "invalidFeedOffset", f"{feed_offset} is not in feed {feed_id}.")
+            if _is_software(conn):
+                done = set(conn["acknowledged"]) | set(indexes[: indexes.index(feed_offset) + 1])
+                conn["acknowledged"] = [index for index in indexes if index in done]
+                self._save()
+                return
             for doc in company["documents"][: indexes.index(feed_offset) + 1]:
                 doc["acknowledged"] = True
             company["acknowledged_offset"] = next(
                 doc["feed_index"] for doc in reversed(company["documents"]) if doc["acknowledged"]
             )
             self._save()
+
+    # --- Invoicing software -------------------------------------------------------------
+
+    def request_invoicing_access(self, vat):
+        """E-mails the company a token for its invoicing software; ``{"email": masked}``."""
+        with self._lock:
+            company = self._data["companies"].get(normalize_vat(vat))
+            if company is None:
+                raise ApiError(
+                    404,
+                    "unknownEnterpriseNumber",
+                    f"CodaBox does not know the enterprise number {vat}.",
+                )
+            if self._office_vat(company) is None:
+                raise ApiError(
+                    409,
+                    "noAccountingOffice",
+                    f"{company['vat']} is not linked to an accounting office that is a client of "
+                    "CodaBox.",
+                )
+            email = company.get("email")
+            if not email:
+                raise ApiError(
+                    409, "unknownEmail", f"CodaBox has no e-mail address for {company['vat']}."
+                )
+            now = self._now()
+            # A new token voids the company's earlier ones; expired ones are forgotten.
+            self._data["tokens"] = {
+                key: token
+                for key, token in self._data["tokens"].items()
+                if token["vat"] != company["vat"] and token["expires_at"] > now
+            }
+            token = "CBX-" + "-".join(
+                "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(4)) for _ in range(4)
+            )
+            expires_at = now + TOKEN_TTL
+            self._data["tokens"][_code_key(token)] = {
+                "vat": company["vat"],
+                "expires_at": expires_at,
+                "used": False,
+            }
+            self._data["outbox"].append(
+                {
+                    "to": email,
+                    "subject": (
+                        f"Your CodaBox token for the invoicing software of {company['name']}"
+                    ),
+                    "body": (
+                        "Hello,\n\n"
+                        f"Your invoicing software asked CodaBox to connect {company['name']} "
+                        f"({company['vat']}).\n\n"
+                        f"Your token: {token}\n\n"
+                        "Type it in your invoicing software within 24 hours (until "
+                        f"{_iso(expires_at)}). It can be used once; a new request makes it "
+                        "void.\n\n"
+                        "If you did not ask for it, ignore this message.\n\n"
+                        "CodaBox"
+                    ),
+                    "token": token,
+                    "vat": company["vat"],
+                    "sent_at": _iso(now),
+                }
+            )
+            self._save()
+            return {"email": mask_email(email)}
+
+    def get_credentials(self, token):
+        """The token, once -> an invoicing-software connection's ``{username, password}``."""
+        with self._lock:
+            grant = self._data["tokens"].get(_code_key(normalize_token(token)))
+            company = grant and self._data["companies"].get(grant["vat"])
+            if company is None or grant["used"] or grant["expires_at"] <= self._now():
+                raise ApiError(404, "invalidToken", "Unknown, used or expired token.")
+            grant["used"] = True
+            for conn in self._data["connections"].values():
+                if conn["company_vat"] == company["vat"] and _is_software(conn):
+                    conn["revoked"] = True
+            username = "cbx-is-" + secrets.token_hex(8)
+            password = secrets.token_urlsafe(24)
+            feed_id = str(uuid.uuid4())
+            self._data["connections"][username] = {
+                "id": str(uuid.uuid4()),
+                "kind": INVOICING_SOFTWARE,
+                "password": hash_secret(password),
+                "feed_client_id": feed_id,
+                "feed_id": feed_id,
+                "company_vat": company["vat"],
+                "office_vat": self._office_vat(company),
+                "revoked": False,
+                "created_at": self._now(),
+                "acknowledged": [],
+            }
+            self._save()
+            return {"username": username, "password": password}
+
+    def _software(self, username, password):
+        conn, company = self._delivery(username, password)
+        if not _is_software(conn):
+            raise ApiError(
+                403,
+                "notInvoicingSoftware",
+                "These are an accounting office's CodaBox Connect credentials: this call is for "
+                "an invoicing software's credentials.",
+            )
+        return conn, company
+
+    def revoke_invoicing_software(self, username, password):
+        with self._lock:
+            conn, _company = self._software(username, password)
+            conn["revoked"] = True
+            self._save()
+
+    def send_sales_invoice(self, username, password, idempotency_key, payload):
+        """(status, answer): 201 for a new invoice, 200 for a replay of its key and content."""
+        with self._lock:
+            _conn, company = self._software(username, password)
+            key = (idempotency_key or "").strip()
+            if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+                raise _invalid(
+                    "The Idempotency-Key header is missing (or longer than "
+                    f"{MAX_IDEMPOTENCY_KEY} characters): each sales invoice is sent with one."
+                )
+            fields = invoice_fields(payload)
+            digest = hashlib.sha256(_canonical(payload).encode()).hexdigest()
+            keys = self._data["idempotency"].setdefault(company["vat"], {})
+            previous = keys.get(key)
+            if previous is not None:
+                if previous["hash"] != digest:
+                    raise ApiError(
+                        422,
+                        "idempotencyKeyReused",
+                        "This Idempotency-Key was used for other content.",
+                    )
+                return 200, dict(previous["answer"])
+            for doc in company["documents"]:
+                meta = doc["metadata"]
+                if (
+                    doc["document_model"] == "sales_invoice"
+                    and meta.get("sent_by") == INVOICING_SOFTWARE
+                    and meta.get("invoice_number") == fields["invoice_number"]
+                    and meta.get("move_type") == fields["move_type"]
+                ):
+                    kind = "credit note" if fields["move_type"] == "credit_note" else "invoice"
+                    raise ApiError(
+                        409,
+                        "duplicateInvoice",
+                        f"The {kind} {fields['invoice_number']} was received already, under "
+                        "another Idempotency-Key.",
+                        {"id": doc["feed_index"]},
+                    )
+            now = self._now()
+            feed_index = str(uuid.uuid4())
+            company["documents"].append(
+                {
+                    "feed_index": feed_index,
+                    "document_model": "sales_invoice",
+                    "metadata": {
+                        **{
+                            name: fields[name]
+                            for name in (
+                                "invoice_number",
+                                "move_type",
+                                "issue_date",
+                                "currency",
+                                "amount_total",
+                                "xml_filename",
+                                "pdf_filename",
+                            )
+                        },
+                        "sent_by": INVOICING_SOFTWARE,
+                    },
+                    "cod": "",
+                    "pdf": base64.b64encode(fields["pdf"]).decode() if fields["pdf"] else "",
+                    "xml": base64.b64encode(fields["xml"]).decode(),
+                    "acknowledged": False,
+                }
+            )
+            answer = {"id": feed_index, "status": "received", "received_at": _iso(now)}
+            keys[key] = {"hash": digest, "answer": answer, "created_at": now}
+            self._save()
+            return 201, dict(answer)

@@ -3,6 +3,8 @@
 Free of Odoo and of pytest, so that the pure-Python tests and Odoo's tests share it. The
 helpers go through the admin endpoint over HTTP, as another process would, and
 ``authorize_in_browser`` walks the MyCodaBox pages like a browser (forms, cookie, redirects).
+``outbox(sandbox_url)`` and ``last_token(sandbox_url, vat)`` read the e-mails CodaBox sent (an
+invoicing software's tokens) from any sandbox, in this process or another.
 """
 
 import threading
@@ -12,13 +14,31 @@ from urllib.parse import urljoin
 import requests
 
 from .server import SandboxServer
-from .state import State, read_seed
+from .state import State, normalize_vat, read_seed
 
 _TIMEOUT = 10
 
 
 class SandboxAdminError(RuntimeError):
     """The admin endpoint refused a helper's request (bad seed, unknown company...)."""
+
+
+def outbox(sandbox_url):
+    """The e-mails the sandbox's CodaBox sent, oldest first: each ``{"to", "subject", "body",
+    "token", "vat", "sent_at"}``."""
+    response = requests.get(f"{sandbox_url.rstrip('/')}/_admin/outbox", timeout=_TIMEOUT)
+    if response.status_code >= 400:
+        raise SandboxAdminError(f"GET /_admin/outbox: {response.text}")
+    return response.json()["messages"]
+
+
+def last_token(sandbox_url, vat):
+    """The token of the newest e-mail sent for the company ``vat``."""
+    wanted = normalize_vat(vat)
+    for message in reversed(outbox(sandbox_url)):
+        if normalize_vat(message["vat"]) == wanted:
+            return message["token"]
+    raise SandboxAdminError(f"CodaBox sent no token for {vat}")
 
 
 class MyCodaBoxRefused(Exception):
@@ -147,6 +167,14 @@ class RunningSandbox:
 
     def state(self):
         return self._admin("GET", "state")
+
+    def outbox(self):
+        """The e-mails sent (tokens), oldest first: see :func:`outbox`."""
+        return outbox(self.url)
+
+    def last_token(self, vat):
+        """The token of the newest e-mail sent for the company: see :func:`last_token`."""
+        return last_token(self.url, vat)
 
     def request_log(self, method=None, path=None):
         """The logged requests, filtered by method and path prefix: to count attempts."""
