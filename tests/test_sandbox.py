@@ -711,6 +711,37 @@ def test_xml_documents(sandbox):
         )
 
 
+# --- the mailbox ---------------------------------------------------------------------------
+
+
+def test_mailbox_page_and_outbox(sandbox):
+    fleurs = "BE0123456749"  # the example's company with an e-mail address at CodaBox
+    empty = requests.get(f"{sandbox.url}/mailbox", timeout=5)
+    assert (empty.status_code, "No e-mail yet" in empty.text) == (200, True)
+    for _ in range(2):
+        answer = api(
+            sandbox, "POST", "/v2/request-access-token/invoicing-software/", json={"vat": fleurs}
+        )
+        assert (answer.status_code, answer.json()) == (201, {"email": "f***@fleurs.be"})
+    messages = requests.get(f"{sandbox.url}/_admin/outbox", timeout=5).json()["messages"]
+    assert [m["token"] for m in messages] == [m["token"] for m in sandbox.outbox()]
+    older, newer = messages
+    assert older["sent_at"] <= newer["sent_at"] and older["token"] != newer["token"]
+    sandbox.add_fault("status", path="/", count=5)  # the mailbox is no API: never faulted
+    page = requests.get(f"{sandbox.url}/mailbox", timeout=5)
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    tokens = re.findall(r'<strong class="token">([^<]+)</strong>', page.text)
+    assert tokens == [newer["token"], older["token"]]  # newest first
+    assert page.text.count('class="message"') == 2
+    assert 'class="to">florence@fleurs.be<' in page.text
+    assert f'class="sent_at">{newer["sent_at"]}<' in page.text
+    assert "Fleurs Dupont SRL" in page.text
+    assert len(sandbox.state()["faults"]) == 1
+    assert [e["path"] for e in sandbox.request_log()] == [
+        "/v2/request-access-token/invoicing-software/"
+    ] * 2
+
+
 # --- persistence and command line --------------------------------------------------------
 
 
