@@ -13,6 +13,7 @@ from . import codabox_document_invoice
 from . import codabox_document_soda
 from . import codabox_office
 from . import codabox_password_attempt
+from . import codabox_sent_invoice
 from . import codabox_soda_mapping
 from . import mail_activity
 from . import res_company

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from psycopg2 import errors as pgerrors
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, create_index, mute_logger
 
 from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
@@ -33,6 +34,70 @@ class AccountMove(models.Model):
         compute="_compute_codabox_soda_unmapped",
         help="Lines of this SODA entry book a social account on the suspense account.",
     )
+
+    codabox_sent_invoice_ids = fields.One2many(
+        "codabox.sent.invoice", "move_id", string="Sent to CodaBox", readonly=True
+    )
+    codabox_send_state = fields.Selection(
+        [("to_send", "To send"), ("sent", "Sent"), ("failed", "Failed")],
+        string="CodaBox",
+        compute="_compute_codabox_send",
+        help="Sending to CodaBox, for the accounting office (invoicing-software connection).",
+    )
+    codabox_sendable = fields.Boolean(compute="_compute_codabox_send")
+
+    @api.depends("state", "move_type", "codabox_sent_invoice_ids.state")
+    def _compute_codabox_send(self):
+        # sudo: the ledger is read-only, and billing users see their own invoices' entries.
+        sendable = self.env["codabox.sent.invoice"].sudo()._sendable(self)
+        for move in self:
+            move.codabox_send_state = move.sudo().codabox_sent_invoice_ids[:1].state
+            move.codabox_sendable = move in sendable
+
+    def _post(self, soft=True):
+        """A customer invoice or credit note of a company connected to CodaBox as invoicing
+        software is queued for CodaBox in the transaction that posts it, then sent in the
+        background (codabox.sent.invoice)."""
+        posted = super()._post(soft=soft)
+        if any(move.move_type in ("out_invoice", "out_refund") for move in posted):
+            Ledger = self.env["codabox.sent.invoice"]
+            if Ledger._enqueue(posted).filtered(lambda e: e.state == "to_send"):
+                Ledger._wake_sender()
+        return posted
+
+    def action_codabox_send_invoice(self, with_commit=True):
+        """ "Send to CodaBox" now (billing users of the invoice's company)."""
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_invoice")
+        self.check_access("read")
+        Ledger = self.env["codabox.sent.invoice"]
+        unsendable = self - Ledger._sendable(self)
+        if unsendable:
+            raise UserError(
+                _(
+                    "Only posted customer invoices and credit notes of a company connected to "
+                    "CodaBox as invoicing software are sent to CodaBox: %(invoices)s.",
+                    invoices=", ".join(unsendable.mapped("display_name")),
+                )
+            )
+        entries = Ledger._enqueue(self)
+        entries._send(with_commit=with_commit)
+        failed = entries.filtered(lambda e: e.state != "sent")
+        message = (
+            "\n".join(failed.mapped("last_error"))
+            if failed
+            else _("Sent to CodaBox, for your accounting office.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("CodaBox"),
+                "message": message,
+                "type": "warning" if failed else "success",
+                "sticky": bool(failed),
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     @api.depends("line_ids.codabox_soda_code", "line_ids.account_id")
     def _compute_codabox_soda_unmapped(self):

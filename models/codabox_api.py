@@ -122,9 +122,9 @@ class CodaboxApi(models.AbstractModel):
             "unknownAccountingOffice": _(
                 "CodaBox Connect is for accounting offices only, and CodaBox does not know "
                 "%(office)s as an accounting office. A company (SME) that is a CodaBox client "
-                "itself receives its CODA files by SFTP or FTPES: set up CodaBox file delivery in "
-                "the CodaBox settings (client code, File deliveries), and Odoo collects and "
-                "imports them every day."
+                "itself connects Odoo as its invoicing software instead (Connect as invoicing "
+                "software, in the CodaBox settings), or receives its CODA files by SFTP or FTPES "
+                "(CodaBox file delivery in the same settings)."
             ),
             "invalidPassword": _(
                 "CodaBox refused the accounting office password of %(office)s: type the one "
@@ -142,6 +142,27 @@ class CodaboxApi(models.AbstractModel):
                 "connection again."
             ),
             "protocolError": _("CodaBox sent an answer Odoo does not understand: %(detail)s."),
+            # The invoicing-software connection of an SME (docs/protocol.md).
+            "unknownEnterpriseNumber": _(
+                "CodaBox does not know the enterprise number of %(company)s: contact your "
+                "accounting office, which registers the company at CodaBox."
+            ),
+            "noAccountingOffice": _(
+                "CodaBox knows %(company)s but not as the client of an accounting office that "
+                "uses CodaBox: contact your accounting office."
+            ),
+            "unknownEmail": _(
+                "CodaBox has no e-mail address for %(company)s and cannot send it the token: "
+                "contact CodaBox."
+            ),
+            "invalidToken": _(
+                "CodaBox does not accept this token: it is mistyped, already used or more than "
+                "24 hours old. Request a new token."
+            ),
+            "invalidDocument": _("CodaBox refused the invoice: %(detail)s."),
+            "idempotencyKeyReused": _(
+                "CodaBox refused the invoice as a changed copy of one sent before: %(detail)s."
+            ),
             "access_denied": _(
                 "The accounting office denied Odoo access in MyCodaBox: nothing was connected. "
                 "Create the connection again to allow it."

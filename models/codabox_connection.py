@@ -64,11 +64,26 @@ class CodaboxConnection(models.Model):
     company_id = fields.Many2one(
         "res.company", required=True, readonly=True, index=True, ondelete="cascade"
     )
-    office_id = fields.Many2one(
-        "codabox.office", string="Accounting office", required=True, readonly=True
+    kind = fields.Selection(
+        [
+            ("office", "Accounting office (CodaBox Connect)"),
+            ("invoicing_software", "Invoicing software (SME)"),
+        ],
+        default="office",
+        required=True,
+        readonly=True,
+        help="CodaBox Connect: an accounting office's client company, with the office's consent "
+        "in MyCodaBox. Invoicing software: a company (SME) that invoices with Odoo, connected "
+        "with the token CodaBox e-mailed it; it receives its own CODA and sends its sales "
+        "invoices to its accounting office through CodaBox.",
     )
+    office_id = fields.Many2one("codabox.office", string="Accounting office", readonly=True)
     state = fields.Selection(
-        [("connected", "Connected"), ("revoked", "Revoked")],
+        [
+            ("token_requested", "Waiting for the token"),
+            ("connected", "Connected"),
+            ("revoked", "Revoked"),
+        ],
         default="connected",
         required=True,
         readonly=True,
@@ -76,6 +91,19 @@ class CodaboxConnection(models.Model):
     )
     consent_status = fields.Selection(related="office_id.consent_status")
     consent_checked_at = fields.Datetime(related="office_id.consent_checked_at")
+    token_email = fields.Char(
+        string="Token sent to",
+        readonly=True,
+        copy=False,
+        help="The address CodaBox e-mailed the invoicing-software token to (as CodaBox masks it).",
+    )
+    token_requested_at = fields.Datetime(readonly=True, copy=False)
+    checked_at = fields.Datetime(
+        string="Last check",
+        readonly=True,
+        copy=False,
+        help="When CodaBox last accepted the invoicing software's credentials.",
+    )
     feed_client_id = fields.Char(string="CodaBox feed client", readonly=True, copy=False)
     username = fields.Char(groups="base.group_system", readonly=True, copy=False)
     password = fields.Char(groups="base.group_system", readonly=True, copy=False)
@@ -94,12 +122,18 @@ class CodaboxConnection(models.Model):
 
     _sql_constraints = [
         ("company_unique", "unique(company_id)", "A company has one CodaBox connection."),
+        (
+            "office_connection_has_office",
+            "CHECK(kind != 'office' OR office_id IS NOT NULL)",
+            "A CodaBox Connect connection belongs to an accounting office.",
+        ),
     ]
 
     @api.model
     def _connect(self, company, office, answer):
         """Store what CodaBox answered for a newly connected company (a `Connection`)."""
         values = {
+            "kind": "office",
             "office_id": office.id,
             "state": "connected",
             "feed_client_id": answer.feed_client_id,
@@ -109,6 +143,51 @@ class CodaboxConnection(models.Model):
         }
         office.sudo().consent_id = answer.consent_id
         office._record_consent(answer.status, force=True)
+        connection = self._upsert(company, values)
+        connection.message_post(
+            body=_("Connected to CodaBox by %(user)s.", user=self.env.user.name)
+        )
+        return connection.sudo(False)
+
+    @api.model
+    def _record_token_request(self, company, email):
+        """CodaBox e-mailed ``company`` an invoicing-software token (to ``email``, masked):
+        the company waits for it, with its connection in "Waiting for the token"."""
+        values = {
+            "kind": "invoicing_software",
+            "state": "token_requested",
+            "token_email": email,
+            "token_requested_at": fields.Datetime.now(),
+            "last_error": False,
+        }
+        return self._upsert(company, values)
+
+    @api.model
+    def _connect_invoicing_software(self, company, credentials):
+        """Store the credentials CodaBox exchanged the token for (a ``Credentials``)."""
+        values = {
+            "kind": "invoicing_software",
+            "office_id": False,
+            "state": "connected",
+            "feed_client_id": False,
+            "username": credentials.username,
+            "password": credentials.password,
+            "token_email": False,
+            "checked_at": fields.Datetime.now(),
+            "last_error": False,
+        }
+        connection = self._upsert(company, values)
+        connection.message_post(
+            body=_(
+                "Connected to CodaBox as the company's invoicing software by %(user)s.",
+                user=self.env.user.name,
+            )
+        )
+        return connection.sudo(False)
+
+    @api.model
+    def _upsert(self, company, values):
+        # sudo: connections are read-only to users; the callers checked the rights.
         connection = (
             self.sudo().with_context(active_test=False).search([("company_id", "=", company.id)])
         )
@@ -116,10 +195,7 @@ class CodaboxConnection(models.Model):
             connection.write(values)
         else:
             connection = self.sudo().create({"company_id": company.id, **values})
-        connection.message_post(
-            body=_("Connected to CodaBox by %(user)s.", user=self.env.user.name)
-        )
-        return connection.sudo(False)
+        return connection
 
     def _client(self):
         self.ensure_one()
@@ -134,8 +210,23 @@ class CodaboxConnection(models.Model):
         """Ask CodaBox for the consent status now (a button, never a stored compute)."""
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         for connection in self:
-            connection.office_id._refresh_consent()
+            if connection.kind == "office":
+                connection.office_id._refresh_consent()
+            else:
+                connection._check_credentials()
         return True
+
+    def _check_credentials(self):
+        """Invoicing software: ask CodaBox whether the credentials still work (its pod
+        client); raises a translated UserError when they do not."""
+        self.ensure_one()
+        api_model = self.env["codabox.api"]
+        try:
+            self._client().pod_client()
+        except CodaboxError as error:
+            self.sudo().last_error = api_model._user_message(error)  # sudo: read-only model
+            raise api_model._user_error(error) from error
+        self.sudo().write({"checked_at": fields.Datetime.now(), "last_error": False})
 
     def action_revoke(self):
         """Ends the company's connection at CodaBox, then here."""
@@ -143,11 +234,17 @@ class CodaboxConnection(models.Model):
         for connection in self:
             api_model = self.env["codabox.api"]
             try:
-                api_model._client().revoke(connection.sudo().feed_client_id)
+                if connection.kind == "invoicing_software":
+                    if connection.state == "connected":
+                        connection._client().revoke_invoicing_software()
+                else:
+                    api_model._client().revoke(connection.sudo().feed_client_id)
             except CodaboxError as error:
                 raise api_model._user_error(error) from error
             # sudo: connections are read-only to users; the caller was checked above.
-            connection.sudo().write({"state": "revoked", "username": False, "password": False})
+            connection.sudo().write(
+                {"state": "revoked", "username": False, "password": False, "token_email": False}
+            )
             connection.sudo().message_post(
                 body=_("Connection revoked by %(user)s.", user=self.env.user.name)
             )
@@ -245,6 +342,14 @@ class CodaboxConnection(models.Model):
             if document.state == "received":  # a long statement's part: the rest next call
                 result["complete"] = False
                 return
+        self._check_consent_before_retrieval()
+        self._retrieve_feed(result, deadline, with_commit, self._client())
+
+    def _check_consent_before_retrieval(self):
+        """CodaBox Connect delivers an office's client documents while the office's consent is
+        allowed: asked at each retrieval. An invoicing software's credentials need none."""
+        if self.kind != "office":
+            return
         status = self.env["codabox.api"]._client().consent_status(self.office_id.consent_id)
         self.office_id._record_consent(status)
         if status != "allowed":
@@ -258,7 +363,10 @@ class CodaboxConnection(models.Model):
                     ],
                 )
             )
-        client = self._client()
+
+    def _retrieve_feed(self, result, deadline, with_commit, client):
+        """The feed's new entries, in order: download, store, import, acknowledge."""
+        documents = self.env["codabox.document"].sudo()  # sudo: the ledger, see its model
         feed_id, allowed_formats = self._feed_and_formats(client)
         entries = client.feed(feed_id)
         self._record_lost_acknowledgements(feed_id, {entry.feed_index for entry in entries})

@@ -177,6 +177,12 @@ class ResCompany(models.Model):
         self.ensure_one()
         return self.codabox_connection_ids.filtered(lambda c: c.state == "connected")[:1]
 
+    def _codabox_waiting_for_token(self):
+        """The company's invoicing-software connection waiting for the token CodaBox
+        e-mailed, or an empty recordset."""
+        self.ensure_one()
+        return self.codabox_connection_ids.filtered(lambda c: c.state == "token_requested")[:1]
+
 
 def _normalise_vat(vat):
     return "".join(ch for ch in vat.upper() if ch.isalnum())

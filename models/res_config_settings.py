@@ -30,6 +30,9 @@ class ResConfigSettings(models.TransientModel):
     codabox_consent_status = fields.Selection(related="codabox_connection_id.consent_status")
     codabox_consent_checked_at = fields.Datetime(related="codabox_connection_id.consent_checked_at")
     codabox_last_error = fields.Text(related="codabox_connection_id.last_error")
+    codabox_connection_kind = fields.Selection(related="codabox_connection_id.kind")
+    codabox_checked_at = fields.Datetime(related="codabox_connection_id.checked_at")
+    codabox_waiting_for_token = fields.Boolean(compute="_compute_codabox_connection_id")
 
     @api.depends("company_id")
     def _compute_codabox_connection_id(self):
@@ -37,11 +40,28 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             settings.codabox_connection_id = settings.company_id._codabox_connection()
             settings.codabox_delivery_count = len(Source._companies_served(settings.company_id))
+            settings.codabox_waiting_for_token = bool(
+                settings.company_id._codabox_waiting_for_token()
+            )
 
     def action_codabox_manage_connection(self):
         self.ensure_one()
         self.env["codabox.api"]._check_rights(self.company_id)
         return self.env["codabox.connection.wizard"]._open_for(self.company_id)
+
+    def action_codabox_connect_invoicing_software(self):
+        """ "Connect as invoicing software": the SME's own connection (token by e-mail)."""
+        self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id)
+        return self.env["codabox.invoicing.software.wizard"]._open_for(self.company_id)
+
+    def action_codabox_sent_invoices(self):
+        """The ledger of the sales invoices sent to CodaBox."""
+        self.ensure_one()
+        self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_invoice")
+        return self.env["ir.actions.act_window"]._for_xml_id(
+            "l10n_be_codabox_connect.codabox_sent_invoice_action"
+        )
 
     def action_codabox_refresh_status(self):
         self.ensure_one()

@@ -63,7 +63,9 @@ class CodaboxConnectionWizard(models.TransientModel):
         readonly=True, help="This database already connected a company of the office."
     )
     connection_id = fields.Many2one("codabox.connection", readonly=True)
+    connection_kind = fields.Selection(related="connection_id.kind")
     consent_status = fields.Selection(related="connection_id.consent_status")
+    checked_at = fields.Datetime(related="connection_id.checked_at")
     consent_checked_at = fields.Datetime(related="connection_id.consent_checked_at")
     new_password = fields.Char(
         string="New office password",
