@@ -4,15 +4,15 @@ Odoo's runner (``odoo-bin --test-enable``: ``make test-odoo``, OCA's CI, runboat
 the test classes of the modules imported here: the Odoo tests (TransactionCase, HttpCase, the
 tour), each in a Belgian company on l10n_be's chart (tests/common.py).
 
-pytest-odoo (``make test``) runs those and the pure pytest tests, which stay out of this list
-and out of Odoo's runner: the CODA parser, its messages, writer and generator (test_coda_parser,
+pytest-odoo (``make test``) runs those and the pure pytest tests, which stay out of this list and
+out of Odoo's runner: the CODA parser, its messages, writer and generator (test_coda_parser,
 test_coda_structured, test_coda_messages, test_coda_corpus, test_coda_properties,
-test_coda_generator, test_coda2json), the SODA parser, writer and generator (test_soda_parser),
-the statements' chain (test_continuity), the matching rules (test_matching,
-test_matching_partners), the CodaBox client and sandbox (test_codabox_client, test_sandbox), the
-(S)FTP delivery against real servers (test_delivery), ``make setup`` (test_setup), the tests
-with real Odoo processes (test_crash, test_import_concurrency) and the office's two real
-databases (test_office_databases). They share tests/conftest.py and tests/parties.py.
+test_coda_generator, test_coda2json), the SODA parser, writer and generator (test_soda_parser), the
+statements' chain (test_continuity), the matching rules (test_matching, test_matching_partners),
+the CodaBox client and sandbox (test_codabox_client, test_invoicing_client, test_sandbox), the
+(S)FTP delivery against real servers (test_delivery), ``make setup`` (test_setup), the tests with
+real Odoo processes (test_crash, test_import_concurrency) and the office's two real databases
+(test_office_databases). They share tests/conftest.py and tests/parties.py.
 """
 
 from . import (
@@ -28,6 +28,7 @@ from . import (
     test_import_batch,
     test_import_parts,
     test_install,
+    test_invoicing_software,
     test_reconcile,
     test_statement_continuity,
     test_tour,
