@@ -8,7 +8,12 @@ retries it. Writes the office password to PASSWORD_FILE for the next step. With
 ``--sftp-port``, CodaBox's file delivery too: the SME's statements collected from the demo's
 SFTP server at its start (documents, statements with their PDF, the invoice they pay), the
 server's host key pinned, the file of a client code no company has reported and left in
-place, the imported files archived (as the SFTP server lists them).
+place, the imported files archived (as the SFTP server lists them). Then Garage Martin, which
+invoices with Odoo, as make demo left it: its own books connected as its invoicing software
+(at CodaBox too, the token used), the token mail on the sandbox's mailbox page, its two
+invoices Sent in the ledger and at CodaBox as sales invoices, its CODA imported through its own
+connection and paying the first, and the office's client company of the same VAT holding both
+as draft customer invoices made from the sales_invoice documents the daily job retrieved.
 
 ``further``: a further database of the same office, made while the first demo runs. Checks
 that it uses the first demo's sandbox with clients of its own, connects its first client
@@ -37,6 +42,8 @@ from dev.demo_data import (  # noqa: E402
     BANKS,
     CLIENTS,
     GAP_CLIENT,
+    GARAGE,
+    GARAGE_DAYS,
     SFTP_ARCHIVE,
     SFTP_DAYS,
     SFTP_PASSWORD,
@@ -268,11 +275,15 @@ def first(checks, seed_file, password_file, sftp_port=None):
         checks.params_point_at(state["sandbox"])
 
     @check(
-        "demo data: the office and three Belgian client companies with a bank journal (IBAN), "
-        "named after its bank in nl and fr"
+        "demo data: the office and four Belgian client companies (Garage Martin's among them) "
+        "with a bank journal (IBAN), named after its bank in nl and fr"
     )
     def _companies():
-        state["clients"] = checks.clients(specs)
+        companies = checks.clients([*specs, GARAGE])
+        # Garage Martin's is checked with its own books (invoicing); the others are the
+        # connection flow's.
+        (state["garage"],) = [c for c in companies if c["name"] == GARAGE["name"]]
+        state["clients"] = [c for c in companies if c["name"] != GARAGE["name"]]
 
     @check("demo data: open customer invoices with Belgian structured communications")
     def _invoices():
@@ -285,6 +296,7 @@ def first(checks, seed_file, password_file, sftp_port=None):
         structured = [i for i in invoices if OGM.fullmatch(i["payment_reference"] or "")]
         assert len(structured) >= 6, invoices
         sme = call("res.company", "search", [("codabox_client_code", "=", SME["client_code"])])
+        sme += call("res.company", "search", [("name", "=", GARAGE["sme_name"])])
         companies = {i["company_id"][0] for i in structured} - set(sme)
         assert companies == {c["id"] for c in state["clients"]}, companies
         state["references"] = {i["payment_reference"] for i in structured}
@@ -490,6 +502,7 @@ def first(checks, seed_file, password_file, sftp_port=None):
 
     if sftp_port:
         sftp(checks, sftp_port)
+    invoicing(checks)
 
 
 def sftp(checks, port):
@@ -599,6 +612,168 @@ def sftp(checks, port):
             assert len(client.listdir(f"{UNKNOWN_CLIENT_CODE}/CODA")) == 1
         finally:
             transport.close()
+
+
+def invoicing(checks):
+    """Garage Martin, which invoices with Odoo: what make demo did with its two companies (the
+    invoicing-software connection, the invoices sent, the CODA, the office's import)."""
+    call, state, check = checks.call, checks.state, checks.check
+    own_name, office_name = GARAGE["sme_name"], GARAGE["name"]
+
+    @check(
+        f"invoicing software: {own_name!r} (same VAT) is connected as the company's invoicing "
+        "software, at CodaBox too, and its settings say so"
+    )
+    def _connected():
+        (company,) = call("res.company", "search_read", [("name", "=", own_name)], fields=["vat"])
+        assert company["vat"] == GARAGE["vat"] == state["garage"]["vat"], company
+        state["own_books"] = own = company["id"]
+        (connection,) = call(
+            "codabox.connection",
+            "search_read",
+            [("company_id", "=", own)],
+            fields=["kind", "state", "office_id", "username", "last_error"],
+            company=own,
+        )
+        assert (connection["kind"], connection["state"]) == ("invoicing_software", "connected")
+        assert not connection["office_id"] and not connection["last_error"], connection
+        settings = call("res.config.settings", "create", {}, company=own)
+        fields = [
+            "codabox_connection_state",
+            "codabox_connection_kind",
+            "codabox_waiting_for_token",
+        ]
+        (values,) = call("res.config.settings", "read", [settings], fields, company=own)
+        assert values["codabox_connection_kind"] == "invoicing_software", values
+        assert values["codabox_connection_state"] and not values["codabox_waiting_for_token"]
+        views = call("res.config.settings", "get_views", [[False, "form"]])
+        assert "as the company's invoicing software" in views["views"]["form"]["arch"]
+        sandbox = state["invoicing_sandbox"] = checks.sandbox()
+        (garage,) = [c for c in sandbox["companies"] if c["vat"] == GARAGE["vat"]]
+        assert garage["invoicing_software_connected"] and garage["connected"], garage
+        assert garage["email"] == GARAGE["email"], garage
+        tokens = [t for t in sandbox["invoicing_tokens"] if t["vat"] == GARAGE["vat"]]
+        assert [t["used"] for t in tokens] == [True], tokens
+
+    @check(
+        f"invoicing software: the sandbox's mailbox page (/mailbox) shows the token mail to "
+        f"{GARAGE['email']}"
+    )
+    def _mailbox():
+        outbox = requests.get(f"{checks.sandbox_url}/_admin/outbox", timeout=30).json()
+        mails = [m for m in outbox["messages"] if m["vat"] == GARAGE["vat"]]
+        assert [m["to"] for m in mails] == [GARAGE["email"]], mails
+        page = requests.get(f"{checks.sandbox_url}/mailbox", timeout=30)
+        assert page.status_code == 200, page.status_code
+        assert "text/html" in page.headers.get("Content-Type", ""), page.headers
+        for text in (GARAGE["email"], GARAGE["name"], f'class="token">{mails[0]["token"]}<'):
+            assert text in page.text, (text, page.text[:1000])
+
+    @check(
+        "invoicing software: its two invoices (Belgian structured communication) are Sent in "
+        "the ledger (Customers > Sent to CodaBox), CodaBox has them as sales invoices"
+    )
+    def _sent():
+        own = state["own_books"]
+        invoices = call(
+            "account.move",
+            "search_read",
+            [("company_id", "=", own), ("move_type", "=", "out_invoice")],
+            fields=["name", "ref", "state", "payment_reference", "amount_total"],
+            company=own,
+        )
+        assert len(invoices) == len(GARAGE["invoices"]), invoices
+        assert all(i["state"] == "posted" for i in invoices), invoices
+        assert all(OGM.fullmatch(i["payment_reference"] or "") for i in invoices), invoices
+        ledger = call(
+            "codabox.sent.invoice",
+            "search_read",
+            [("company_id", "=", own)],
+            fields=["move_id", "state", "codabox_id", "attempt_count", "last_error"],
+            company=own,
+        )
+        assert sorted(e["move_id"][0] for e in ledger) == sorted(i["id"] for i in invoices)
+        assert all(e["state"] == "sent" and e["codabox_id"] for e in ledger), ledger
+        (garage,) = [
+            c for c in state["invoicing_sandbox"]["companies"] if c["vat"] == GARAGE["vat"]
+        ]
+        sales = [d for d in garage["documents"] if d["document_model"] == "sales_invoice"]
+        assert sorted(d["feed_index"] for d in sales) == sorted(e["codabox_id"] for e in ledger)
+        numbers = sorted(d["metadata"]["invoice_number"] for d in sales)
+        assert numbers == sorted(i["name"] for i in invoices), (numbers, invoices)
+        state["own_invoices"] = invoices
+
+    @check(
+        f"invoicing software: its CODA ({GARAGE_DAYS} days, through its own connection) "
+        "imported with the PDF, the first invoice paid with its structured communication"
+    )
+    def _paid():
+        own = state["own_books"]
+        documents = call(
+            "codabox.document",
+            "search_read",
+            [("company_id", "=", own)],
+            fields=["kind", "state", "statement_ids", "connection_id"],
+            company=own,
+        )
+        assert len(documents) == GARAGE_DAYS, documents
+        assert all(d["kind"] == "coda" and d["state"] == "imported" for d in documents)
+        statements = call(
+            "account.bank.statement",
+            "search_read",
+            [("company_id", "=", own)],
+            fields=["attachment_ids", "is_valid", "is_complete"],
+            company=own,
+        )
+        assert len(statements) == GARAGE_DAYS, statements
+        assert all(len(s["attachment_ids"]) == 2 for s in statements), "no CODA or PDF"
+        checked = {"paid": 0, "partial": 0, "not_paid": 0}
+        checks.check_reconciled({"id": own}, GARAGE, checked)
+        assert checked == {"paid": 1, "partial": 0, "not_paid": 1}, checked
+
+    @check(
+        f"invoicing software: the office's client company {office_name!r} (CodaBox Connect, "
+        "importing sales invoices) has both as draft customer invoices from sales_invoice "
+        "documents, the daily job having retrieved them"
+    )
+    def _office():
+        office = state["garage"]["id"]
+        (connection,) = call(
+            "codabox.connection",
+            "search_read",
+            [("company_id", "=", office)],
+            fields=["kind", "state", "consent_status", "last_complete_retrieval_at"],
+            company=office,
+        )
+        assert (connection["kind"], connection["state"]) == ("office", "connected"), connection
+        assert connection["last_complete_retrieval_at"], connection
+        (values,) = call(
+            "res.company", "read", [office], ["codabox_import_sales_invoices"], company=office
+        )
+        assert values["codabox_import_sales_invoices"], values
+        documents = call(
+            "codabox.document",
+            "search_read",
+            [("company_id", "=", office)],
+            fields=["kind", "state", "move_ids", "error_message"],
+            company=office,
+        )
+        kinds = sorted(d["kind"] for d in documents)
+        assert kinds == ["coda"] * GARAGE_DAYS + ["sales_invoice"] * 2, documents
+        assert all(d["state"] == "imported" for d in documents), documents
+        moves = call(
+            "account.move",
+            "search_read",
+            [("id", "in", [m for d in documents for m in d["move_ids"]])],
+            fields=["move_type", "state", "ref", "amount_total", "partner_id", "company_id"],
+            company=office,
+        )
+        assert all(m["move_type"] == "out_invoice" and m["state"] == "draft" for m in moves), moves
+        assert {m["company_id"][0] for m in moves} == {office}, moves
+        sent = {i["name"]: i["amount_total"] for i in state["own_invoices"]}
+        got = {m["ref"]: m["amount_total"] for m in moves}
+        assert got == sent, (got, sent)
+        assert all(m["partner_id"] for m in moves), moves
 
 
 def further(checks, seed_file, password_file):

@@ -6,8 +6,10 @@
 # the first client company, the office password for the second), retrieves their statements
 # and imports the failed one once its journal is made, and checks CodaBox's file delivery: the
 # SME's statements collected from the demo's SFTP server at its start, the host key pinned,
-# the files archived on the server, the unknown client code reported. Then a further database
-# of the office:
+# the files archived on the server, the unknown client code reported; and Garage Martin, which
+# invoices with Odoo: its own books connected as invoicing software (the token mail on the
+# sandbox's /mailbox page), its invoices sent to CodaBox and one paid by its CODA, the office's
+# client company holding them as customer invoices. Then a further database of the office:
 # `make demo` again with another database while the first runs, which must use the first's
 # sandbox and start no SFTP server, and over HTTP (dev/check_demo.py further) its first client
 # company connects with the office password of the first database and retrieves its own
@@ -170,9 +172,11 @@ DEMO_PID=$STARTED
 wait_ready "$DEMO_PID" "$LOG" "$PORT" "$started" "make demo" || exit 1
 if grep -q "http://127.0.0.1:$PORT/odoo" "$LOG" && grep -q "admin / admin" "$LOG" \
     && grep -q "MyCodaBox sign-in: .* / " "$LOG" && grep -q "Manage Connection" "$LOG" \
-    && grep -q "SFTP delivery: *sftp://127.0.0.1:$SFTP_PORT, .* / " "$LOG"; then
+    && grep -q "SFTP delivery: *sftp://127.0.0.1:$SFTP_PORT, .* / " "$LOG" \
+    && grep -q "http://127.0.0.1:$SANDBOX_PORT/mailbox" "$LOG" \
+    && grep -q "Sent to" "$LOG"; then
     ok "make demo printed the URL, the Odoo login, the MyCodaBox sign-in, the SFTP server's" \
-        "address and login, and what to click"
+        "address and login, the sandbox's mailbox, and what to click"
 else
     bad "make demo did not print the URL, the logins, the SFTP server and what to click"
 fi

@@ -13,8 +13,12 @@
 # (dev/scripts/sftp_server.py) on 127.0.0.1:$DEMO_SFTP_PORT (default 8022) serves
 # .odoo/demo-sftp/, where dev/demo_data.py writes the CODA files of a small business (SME)
 # that receives them by SFTP, and collects them; its host key (.odoo/demo-sftp-host-key) is
-# made once and kept, so that the key Odoo pinned stays the server's. Ctrl-C (or
-# SIGINT/SIGTERM to make's process group) stops Odoo, the sandbox and the SFTP server.
+# made once and kept, so that the key Odoo pinned stays the server's. Once the sandbox runs,
+# before Odoo serves, dev/demo_data.py --invoicing connects Garage Martin, which invoices with
+# Odoo (its own books as invoicing software, with the token the sandbox e-mails to its outbox;
+# the office's client company through MyCodaBox), sends its invoices to CodaBox and runs the
+# daily job (first database only). Ctrl-C (or SIGINT/SIGTERM to make's process group) stops
+# Odoo, the sandbox and the SFTP server.
 #
 # A further database of the same office: run the demo again with another DEMO_DB while the
 # first one runs. Its sandbox answering on DEMO_SANDBOX_PORT (or the one SANDBOX_URL names) is
@@ -93,13 +97,15 @@ if psql -d "$DB" -Atc "$installed" 2>/dev/null | grep -q 1; then
     role=${role:-first}  # made before further databases existed
 fi
 # The demo data's constants: the sandbox's software id; the SFTP login, the SME it serves and
-# the client code no company has (see dev/demo_data.py).
+# the client code no company has; Garage Martin's two companies and its e-mail address (see
+# dev/demo_data.py).
 {
     read -r DEMO_SOFTWARE_ID; read -r SFTP_USERNAME; read -r SFTP_PASSWORD
     read -r SME; read -r SME_CODE; read -r UNKNOWN_CODE
+    read -r GARAGE; read -r GARAGE_SME; read -r GARAGE_EMAIL
 } < <(cd "$ROOT" && "$PY" -c 'from dev.demo_data import *
 print(SOFTWARE_ID, SFTP_USERNAME, SFTP_PASSWORD, SME["name"], SME["client_code"],
-      UNKNOWN_CLIENT_CODE, sep="\n")')
+      UNKNOWN_CLIENT_CODE, GARAGE["name"], GARAGE["sme_name"], GARAGE["email"], sep="\n")')
 SHARED="" SOFTWARE_ID=$DEMO_SOFTWARE_ID
 if [ -n "${SANDBOX_URL:-}" ]; then
     SANDBOX_URL=${SANDBOX_URL%/}
@@ -301,6 +307,15 @@ else
     [ -z "$had_state" ] || merge_seed || fail "the sandbox refused the seed $SEED (see $SANDBOX_LOG)."
 fi
 
+# Garage Martin, which invoices with Odoo (first database only): the sandbox must run. Its
+# companies connect, its invoices are posted and sent, the daily job retrieves.
+if [ "$ROLE" = first ]; then
+    say "$GARAGE_SME: connecting it as invoicing software, sending its invoices to CodaBox;" \
+        "the daily job"
+    "$PY" "$ROOT/dev/demo_data.py" -c "$CONF" -d "$DB" --sandbox-url "$SANDBOX_URL" \
+        --odoo-url "$ODOO_URL" --invoicing
+fi
+
 say "starting Odoo on $ODOO_URL"
 "$PY" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" --db-filter="^$DB\$" --http-interface="$HOST" \
     --http-port="$PORT" --log-level=warn --log-handler=paramiko:WARNING </dev/null &
@@ -359,6 +374,15 @@ if [ "$ROLE" = first ]; then
      Configuration > Banks > CodaBox File Deliveries, "CodaBox SFTP (demo)": the host key
      pinned, the file of client code $UNKNOWN_CODE that no company has; the imported files
      are in $SFTP_ROOT/archive.
+  6. $GARAGE invoices with Odoo, its own books being
+     "$GARAGE_SME". Switch to it:
+     Settings > CodaBox: Connected as the company's invoicing software, with the token
+     CodaBox e-mailed to $GARAGE_EMAIL (the sandbox's mailbox:
+     $SANDBOX_URL/mailbox). Invoicing > Customers > Sent to CodaBox: its two
+     invoices, Sent; Customers > Invoices: its CODA paid the first one. Its accounting
+     office has them: switch to "$GARAGE", the office's client company,
+     Customers > Invoices: two draft invoices made from CodaBox's sales invoices
+     (Accounting > CodaBox Documents), as the daily job retrieved them.
 
   A further database of the same office, next to this one: while this demo runs, in
   another terminal, DEMO_DB=codabox_demo_2${SANDBOX_HINT} make demo; it is connected

@@ -6,6 +6,8 @@ Run by dev/demo.sh with the virtualenv's Python, Odoo used as a library::
         --sandbox-url http://127.0.0.1:8070 --odoo-url http://127.0.0.1:8069 \\
         --seed-out .odoo/demo-sandbox-seed.json [--further] \\
         [--sftp-root .odoo/demo-sftp --sftp-port 8022]
+    python dev/demo_data.py -c .odoo/odoo.conf -d codabox_demo \\
+        --sandbox-url http://127.0.0.1:8070 --invoicing   # once the sandbox runs
 
 In the database: the main company becomes the accounting office "Fiduciaire Demo"; the client
 companies (CLIENTS; FURTHER_CLIENTS with ``--further``, for a further database of the same
@@ -32,6 +34,20 @@ the delivery "CodaBox SFTP (demo)" (FTP at CodaBox, SFTP on 127.0.0.1) serves th
 the delivery is collected, as the daily job does, whenever its company's files wait in the
 folder: its statements are imported, the files moved to ``archive/``, the server's host key
 pinned.
+
+Odoo as a small business's invoicing software (first database only): *Garage Martin SRL*, a
+client of the office at CodaBox with an e-mail address there (GARAGE), is two companies here.
+The office's client company "Garage Martin SRL" (the office's books of it, importing the sales
+invoices CodaBox delivers) and the business's own books "Garage Martin SRL (own Odoo,
+invoicing software)", with two customers and two draft invoices, whose CODA (GARAGE_DAYS days in
+the seed) pays the first with its structured communication. With ``--invoicing``, once the
+sandbox runs (dev/demo.sh, before Odoo serves): the office's client company is connected
+through MyCodaBox's consent (the office password made for it is forgotten: the first client
+company still creates the office's connection, step 1 of the demo), the business connects as
+its invoicing software (token requested, read from the sandbox's outbox, typed in the
+wizard), posts its two invoices, which the sending job sends to CodaBox, and the daily job
+retrieves: the business's CODA pays its first invoice, and the office's client company gets
+both as draft customer invoices from CodaBox's sales invoice documents.
 
 Idempotent and reproducible: records are found by VAT number, code or reference before being
 made, the dates are fixed when the database first gets its demo data, and the randomness is
@@ -290,6 +306,37 @@ SME = {
 }
 
 
+# Odoo as an SME's invoicing software (issue #17): a client of the office at CodaBox, with an
+# e-mail address there (where CodaBox sends the token), that invoices with its own Odoo. Two
+# companies in the first database: the office's client company (name), connected by CodaBox
+# Connect, which imports the sales invoices CodaBox delivers, and the business's own books
+# (sme_name), connected as its invoicing software, with customers and invoices as a client
+# above. Its first GARAGE_DAYS days of CODA (the same for both connections) pay the first
+# invoice with its structured communication; the second stays open.
+GARAGE = {
+    "code": "GARAGE",
+    "name": "Garage Martin SRL",
+    "sme_name": "Garage Martin SRL (own Odoo, invoicing software)",
+    "vat": belgian_vat("5846203"),
+    "email": "compta@garage-martin.example",
+    "street": "Chaussée d'Alsemberg 812",
+    "zip": "1180",
+    "city": "Uccle",
+    "bank": "068-5521734",
+    "opening_balance": "11840.65",
+    "customers": [
+        ("Taxis Verhaegen SRL", "4719365", "734-6021487", "Avenue Brugmann 250, 1180 Uccle"),
+        ("Auto-École Lemoine SRL", "6038417", "363-7104452", "Rue Vanderkindere 120, 1180 Uccle"),
+    ],
+    "invoices": [
+        (0, "Entretien et vidange, Skoda Octavia 1-TXV-412", 1, "318.40", 2, "ogm"),
+        (1, "Plaquettes et disques de frein, véhicule école", 1, "486.00", None, None),
+    ],
+    "foreign": [],
+}
+GARAGE_DAYS = 2
+
+
 def clients_of(role):
     """The client companies of a "first" or a "further" demo database."""
     return FURTHER_CLIENTS if role == "further" else CLIENTS
@@ -433,8 +480,11 @@ class DemoData:
         self.clients = [dict(client) for client in clients_of(self.role)]
         companies = [self._client(office, client) for client in self.clients]
         sme = self._sme() if self.sftp_root else self.env["res.company"]
+        garage = self._garage(office) if self.role == "first" else self.env["res.company"]
         admin = self.env.ref("base.user_admin")
-        missing = (office | sme | self.env["res.company"].union(*companies)) - admin.company_ids
+        missing = (
+            office | sme | garage | self.env["res.company"].union(*companies)
+        ) - admin.company_ids
         if missing:
             admin.company_ids = [(4, company.id) for company in missing]
         # The admin starts in the first client company, where "Create connection" is.
@@ -477,20 +527,23 @@ class DemoData:
         )
         return office
 
-    def _client(self, office, client):
-        """The client company of ``office`` (None: a company of its own, the SME)."""
+    def _client(self, office, client, post=True):
+        """The client company of ``office`` (None: a company of its own, the SME), named
+        ``client["company_name"]`` if given (two companies share Garage Martin's VAT number);
+        its invoices posted, or left in draft (``post=False``)."""
         Company = self.env["res.company"]
-        company = Company.search([("vat", "=", client["vat"])], limit=1)
+        name = client.get("company_name", client["name"])
+        company = Company.search([("vat", "=", client["vat"]), ("name", "=", name)], limit=1)
         if not company:
             vals = {
-                "name": client["name"],
+                "name": name,
                 "vat": client["vat"],
                 "street": client["street"],
                 "zip": client["zip"],
                 "city": client["city"],
                 "country_id": self.be.id,
                 "currency_id": self.eur.id,
-                "email": f"info@{client['code'].lower()}.example",
+                "email": client.get("email") or f"info@{client['code'].lower()}.example",
             }
             if "iap_enrich_auto_done" in Company._fields:
                 vals["iap_enrich_auto_done"] = True  # partner_autocomplete: no call to Odoo's IAP
@@ -510,9 +563,11 @@ class DemoData:
         self._ensure(
             sale_journal, {"invoice_reference_model": "be", "invoice_reference_type": "invoice"}
         )
-        customers = [self._customer(company, client, index) for index in range(3)]
+        customers = [
+            self._customer(company, client, index) for index in range(len(client["customers"]))
+        ]
         client["invoices"] = [
-            (self._invoice(company, sale_journal, customers, client, index, spec), spec)
+            (self._invoice(company, sale_journal, customers, client, index, spec, post), spec)
             for index, spec in enumerate(client["invoices"])
         ]
         return company
@@ -579,7 +634,7 @@ class DemoData:
             )
         return partner
 
-    def _invoice(self, company, sale_journal, customers, client, index, spec):
+    def _invoice(self, company, sale_journal, customers, client, index, spec, post=True):
         customer, label, quantity, price, _day, _how = spec
         ref = f"DEMO-{client['code']}-{index + 1}"
         Move = self.env["account.move"].with_company(company)
@@ -613,7 +668,8 @@ class DemoData:
                 ],
             }
         )
-        move.action_post()
+        if post:
+            move.action_post()
         return move
 
     # --- CodaBox's file delivery (SFTP) ---------------------------------------------------
@@ -712,6 +768,160 @@ class DemoData:
             text += f"; ERROR: {result['error']}"
         return text
 
+    # --- Odoo as the SME's invoicing software ---------------------------------------------
+
+    def _garage(self, office):
+        """Garage Martin's two companies (see GARAGE): the office's client company, ready to
+        import the sales invoices CodaBox delivers, and the business's own books, with its
+        invoices in draft until it is connected as invoicing software (``invoicing``)."""
+        self.garage_office = dict(GARAGE, customers=[], invoices=[])
+        company = self._client(office, self.garage_office)
+        self._ensure(company, {"codabox_import_sales_invoices": True})
+        self.garage = dict(GARAGE, company_name=GARAGE["sme_name"])
+        own_books = self._client(None, self.garage, post=False)
+        return company | own_books
+
+    def _garage_seed(self):
+        """Garage Martin at CodaBox: a client of the office with its e-mail address, and its
+        first GARAGE_DAYS days of CODA."""
+        return {
+            "vat": GARAGE["vat"],
+            "name": GARAGE["name"],
+            "client_code": GARAGE["code"],
+            "office_vat": OFFICE["vat"],
+            "email": GARAGE["email"],
+            "ibans": [self.garage["iban"]],
+            "documents": self._documents(self.garage)[:GARAGE_DAYS],
+        }
+
+    def invoicing(self):
+        """With the sandbox running (after ``run``): connects Garage Martin's two companies
+        through the real protocol, as the admin would click, posts the business's invoices,
+        runs the job sending them and the daily job. Returns what it did, in a line."""
+        Company = self.env["res.company"]
+        office_client = Company.search(
+            [("vat", "=", GARAGE["vat"]), ("name", "=", GARAGE["name"])], limit=1
+        )
+        own_books = Company.search(
+            [("vat", "=", GARAGE["vat"]), ("name", "=", GARAGE["sme_name"])], limit=1
+        )
+        if not office_client or not own_books:
+            raise SystemExit("demo data: run without --invoicing first (Garage Martin missing)")
+        admin = self.env.ref("base.user_admin")
+        notes = []
+        if not office_client._codabox_connection():
+            notes.append(self._connect_office_client(admin, office_client))
+        if not own_books._codabox_connection():
+            notes.append(self._connect_invoicing_software(admin, own_books))
+        # Its invoices, posted now that it is connected: each goes to the sending job's queue.
+        Move = self.env["account.move"].with_user(admin).with_company(own_books)
+        drafts = Move.search(
+            [
+                ("company_id", "=", own_books.id),
+                ("ref", "=like", f"DEMO-{GARAGE['code']}-%"),
+                ("state", "=", "draft"),
+            ],
+            order="ref",
+        )
+        for move in drafts:
+            expected = move._get_invoice_computed_reference()
+            move.action_post()
+            # The CODA in the seed pays it with the reference computed before posting.
+            assert move.payment_reference == expected, (move.payment_reference, expected)
+        self.env.cr.commit()
+        # The jobs, as Odoo's cron runs them (superuser): sending first, so that the daily
+        # job's retrieval brings the office's client company what its client sent.
+        self.env["codabox.sent.invoice"]._cron_send()
+        self.env["codabox.connection"]._cron_retrieve()
+        self.env.invalidate_all()
+        ledger = self.env["codabox.sent.invoice"].search([("company_id", "=", own_books.id)])
+        invoices = Move.search(
+            [("company_id", "=", own_books.id), ("ref", "=like", f"DEMO-{GARAGE['code']}-%")]
+        )
+        imported = self.env["codabox.document"].search(
+            [("company_id", "=", office_client.id), ("kind", "=", "sales_invoice")]
+        )
+        notes.append(
+            f"{len(ledger.filtered(lambda e: e.state == 'sent'))} of {len(invoices)} invoices "
+            f"of {own_books.name} sent to CodaBox, "
+            f"{len(invoices.filtered(lambda m: m.payment_state == 'paid'))} paid by its CODA; "
+            f"{len(imported.move_ids)} customer invoice(s) from CodaBox in {office_client.name}"
+        )
+        problems = [
+            f"{entry.move_id.name}: {entry.last_error}" for entry in ledger if entry.state != "sent"
+        ]
+        problems += [
+            f"{document.display_name}: {document.error_message}"
+            for document in imported
+            if document.state != "imported"
+        ]
+        if problems:
+            notes.append("ERROR: " + "; ".join(problems))
+        return "demo data: " + "; ".join(notes)
+
+    def _connect_office_client(self, admin, company):
+        """The office's client company, connected by CodaBox Connect as the admin does it:
+        "Create connection", MyCodaBox's pages walked as a browser would (sign in, office
+        password, Allow), and what Odoo's callback does with CodaBox's answer. The office
+        password made for it is then forgotten (the demo keeps no copy), so that the first
+        client company still starts from "Create connection" (the demo's step 1)."""
+        from urllib.parse import parse_qsl, urlsplit
+
+        from sandbox.testing import RunningSandbox  # the project's MyCodaBox walker
+
+        env = self.env(user=admin.id, context={"allowed_company_ids": company.ids})
+        Wizard = env["codabox.connection.wizard"]
+        wizard = Wizard.browse(Wizard._open_for(company.with_env(env))["res_id"])
+        if wizard.step != "start":
+            return (
+                f"{company.name} not connected: this database knows the office password "
+                "(Manage Connection connects it with it)"
+            )
+        wizard.action_create_connection()
+        office_password = wizard.new_password
+        wizard.password_saved = True
+        url = wizard.action_go_to_mycodabox()["url"]
+        self.env.cr.commit()  # the callback claims the consent request in a cursor of its own
+        back = RunningSandbox({}).authorize_in_browser(
+            url, OFFICE["login"], OFFICE["password"], office_password
+        )
+        answer = dict(parse_qsl(urlsplit(back).query))
+        if "code" not in answer:
+            raise SystemExit(f"demo data: MyCodaBox did not allow {company.name}: {back}")
+        States = env["codabox.connect.state"]
+        claim = States._claim(answer["state"])
+        claim = States._exchange(claim, answer["code"], answer["state"])
+        connection = States._complete(claim)
+        # sudo: the office's password hash is readable and writable by the system only.
+        connection.office_id.sudo().password_hash = False
+        self.env.cr.commit()
+        return f"{company.name} connected by CodaBox Connect (MyCodaBox's consent)"
+
+    def _connect_invoicing_software(self, admin, company):
+        """The business's own books, connected as its invoicing software as the admin does it:
+        the wizard requests the token, CodaBox e-mails it (the sandbox's outbox, read over
+        HTTP as the mailbox page shows it), the token is typed, and activated."""
+        from sandbox.testing import last_token
+
+        env = self.env(user=admin.id, context={"allowed_company_ids": company.ids})
+        Wizard = env["codabox.invoicing.software.wizard"]
+        wizard = Wizard.browse(Wizard._open_for(company.with_env(env))["res_id"])
+        if wizard.step == "request":
+            wizard.action_request_token()
+            if wizard.error_message:
+                raise SystemExit(f"demo data: {company.name}: {wizard.error_message}")
+        self.env.cr.commit()  # the token is on its way: a failure below keeps the request
+        wizard.token = last_token(self.sandbox_url, GARAGE["vat"])
+        wizard.action_activate()
+        connection = company._codabox_connection()
+        if wizard.error_message or connection.kind != "invoicing_software":
+            raise SystemExit(f"demo data: {company.name}: {wizard.error_message}")
+        self.env.cr.commit()
+        return (
+            f"{company.name} connected as invoicing software (token e-mailed to "
+            f"{wizard.token_email}, in {self.sandbox_url}/mailbox)"
+        )
+
     # --- the sandbox seed ---------------------------------------------------------------
 
     def _seed(self, companies):
@@ -736,7 +946,8 @@ class DemoData:
                     + self._other_kind_documents(client),
                 }
                 for client in self.clients
-            ],
+            ]
+            + ([self._garage_seed()] if self.role == "first" else []),
         }
 
     def _other_kind_documents(self, client):
@@ -817,7 +1028,10 @@ class DemoData:
                 "date": self.days[day - 1],
             }
             if how in ("ogm", "partial", "wrong"):
-                values["structured_communication"] = invoice.payment_reference
+                # A draft has none yet: the one posting gives it (l10n_be's, from its id).
+                values["structured_communication"] = (
+                    invoice.payment_reference or invoice._get_invoice_computed_reference()
+                )
             else:
                 values["communication"] = f"Facture {invoice.name}"
             payments.setdefault(day - 1, []).append(values)
@@ -1116,7 +1330,7 @@ def main(argv=None):
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("--sandbox-url", default="http://127.0.0.1:8070")
     parser.add_argument("--odoo-url", default="http://127.0.0.1:8069")
-    parser.add_argument("--seed-out", required=True, help="where to write the sandbox seed")
+    parser.add_argument("--seed-out", help="where to write the sandbox seed (required)")
     parser.add_argument(
         "--further",
         action="store_true",
@@ -1131,7 +1345,15 @@ def main(argv=None):
         "the delivery collecting them is made and collected (first database only)",
     )
     parser.add_argument("--sftp-port", type=int, default=8022, help="that SFTP server's port")
+    parser.add_argument(
+        "--invoicing",
+        action="store_true",
+        help="once the sandbox runs with the seed (first database): connect Garage Martin's "
+        "companies, post and send its invoices, run the daily job; no seed is written",
+    )
     args = parser.parse_args(argv)
+    if not args.invoicing and not args.seed_out:
+        parser.error("--seed-out is required (but with --invoicing)")
 
     import odoo
     from odoo import SUPERUSER_ID, api
@@ -1150,6 +1372,11 @@ def main(argv=None):
         ]
     )
     registry = Registry(args.database)
+    if args.invoicing:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            print(DemoData(env, args.sandbox_url, args.odoo_url).invoicing())
+        return
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         role = "further" if args.further else "first"
