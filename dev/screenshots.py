@@ -28,11 +28,14 @@ protocol:
    the side viewer (``vendor_bill.png``);
 8. a missing statement: the client company whose statement of the third day CodaBox delivered
    before it was connected (``demo_data.GAP_CLIENT``), connected with the office password and
-   retrieved, its bank journal's card on the dashboard naming the gap (``statement_gap.png``).
+   retrieved, its bank journal's card on the dashboard naming the gap (``statement_gap.png``);
+9. Odoo as a small business's invoicing software: the ledger *Customers > Sent to CodaBox* of
+   the demo's company connected as its invoicing software, its invoices sent to CodaBox as the
+   demo left them (``sent_invoices.png``).
 
 ``--only NAME ...`` takes only those shots (consent, settings, statement, invoice_paid,
 statement_nl, statement_fr, delivery_source, statement_gap, payroll_entry, vendor_bill,
-icon) and what they need: the
+sent_invoices, icon) and what they need: the
 others stay as they are.
 
 It also draws the addon's icon (``icon.png``). Everything it started is stopped at the end and
@@ -77,6 +80,7 @@ SHOTS = (
     "statement_gap",
     "payroll_entry",
     "vendor_bill",
+    "sent_invoices",
 )
 MAX_BYTES = 200_000
 
@@ -802,6 +806,46 @@ def statement_gap(browser, odoo, demo, companies, password, out):
     save(image.crop(box), out / "statement_gap.png")
 
 
+def sent_invoices(browser, odoo, demo, out):
+    """The ledger of the sales invoices sent to CodaBox (Customers > Sent to CodaBox) of the
+    demo's company connected as its invoicing software: the demo connected it, posted its
+    invoices and ran the job sending them."""
+    everywhere = {"allowed_company_ids": odoo.call("res.company", "search", [])}
+    connections = odoo.rpc(
+        "/web/dataset/call_kw",
+        {
+            "model": "codabox.connection",
+            "method": "search_read",
+            "args": [[("kind", "=", "invoicing_software"), ("state", "=", "connected")]],
+            "kwargs": {"fields": ["company_id"], "context": everywhere},
+        },
+    )
+    if len(connections) != 1:
+        raise Failure(f"the demo has {len(connections)} companies connected as invoicing software")
+    company = connections[0]["company_id"][0]
+    entries = odoo.call(
+        "codabox.sent.invoice",
+        "search_read",
+        [("company_id", "=", company)],
+        fields=["state"],
+        company=company,
+    )
+    if not entries or any(entry["state"] != "sent" for entry in entries):
+        raise Failure(f"the invoices of {connections[0]['company_id'][1]} are not sent: {entries}")
+    browser.send("Network.setCookie", name="cids", value=str(company), url=demo.url)
+    browser.goto(
+        f"{demo.url}/odoo/accounting/action-l10n_be_codabox_connect.codabox_sent_invoice_action"
+    )
+    browser.wait(
+        f"document.querySelectorAll('.o_list_view .o_data_row').length >= {len(entries)}",
+        "the list of the invoices sent to CodaBox",
+    )
+    time.sleep(1)
+    image = browser.screenshot()
+    bottom = int(browser.rect(".o_list_view .o_list_table")[3]) + 24
+    save(image.crop((0, 0, WIDTH, min(HEIGHT, max(bottom, 300)))), out / "sent_invoices.png")
+
+
 # --- the icon --------------------------------------------------------------------------------
 
 
@@ -921,6 +965,8 @@ def main(argv=None):
                 statement_gap(browser, odoo, demo, companies, password, out)
         if "delivery_source" in only:
             delivery_source(browser, odoo, demo, out)
+        if "sent_invoices" in only:
+            sent_invoices(browser, odoo, demo, out)
     except Failure as error:
         say(f"FAILED: {error}")
         return 1
