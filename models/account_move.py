@@ -61,7 +61,7 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         if any(move.move_type in ("out_invoice", "out_refund") for move in posted):
             Ledger = self.env["codabox.sent.invoice"]
-            if Ledger._enqueue(posted).filtered(lambda e: e.state == "to_send"):
+            if Ledger._enqueue(posted, posted_anew=True).filtered(lambda e: e.state == "to_send"):
                 Ledger._wake_sender()
         return posted
 

@@ -1,4 +1,3 @@
-import hashlib
 import logging
 import time
 import uuid
@@ -6,13 +5,13 @@ import uuid
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..codabox_client import CodaboxError, DuplicateInvoice
+from ..codabox_client import CodaboxError, DuplicateInvoice, IdempotencyKeyReused
 from .codabox_connection import advisory_lock
 
 _logger = logging.getLogger(__name__)
 SENT_TYPES = ("out_invoice", "out_refund")
-# Refusals that the same content would meet again: tried again once the invoice changed.
-LASTING_FAILURES = frozenset({"invalidDocument", "ublIncomplete", "idempotencyKeyReused"})
+# Refusals that the same files would meet again: tried again once the invoice is posted anew.
+LASTING_FAILURES = frozenset({"invalidDocument"})
 SEND_LOCK_NAMESPACE = 0x636F6473  # first key of the advisory locks: one sender per entry
 
 
@@ -20,13 +19,15 @@ class CodaboxSentInvoice(models.Model):
     """The ledger of the sales invoices and credit notes an SME sends to CodaBox (for its
     accounting office) through its invoicing-software connection.
 
-    At least once, never twice. An invoice gets its entry, with a fixed idempotency key, in
-    the transaction that posts it; the key is committed before the first attempt and sent
-    with each one (``Idempotency-Key``), so that an attempt whose answer was lost (a killed
-    process, a timeout) is answered again by CodaBox when it is repeated, not received twice.
-    A key is renewed only when the content to send changed since the last attempt (the
-    invoice was reset and changed); CodaBox then refuses the invoice number it already has
-    (``duplicateInvoice``), which counts as sent.
+    At least once, never twice. An invoice gets its entry, with its idempotency key, in the
+    transaction that posts it. The files (UBL, PDF) are made and kept at the first attempt,
+    committed with it before anything is sent, and every attempt sends those same bytes with
+    that same key (``Idempotency-Key``): an attempt whose answer was lost (a killed process,
+    a timeout) is answered again by CodaBox when it is repeated, not received twice. An
+    invoice reset and posted again before CodaBox had it gets its files made anew; if an
+    earlier version did reach CodaBox, CodaBox refuses the key for other files
+    (``idempotencyKeyReused``) or the invoice number it has (``duplicateInvoice``, a ledger
+    lost with a database restored from an older backup): both count as sent.
 
     Read-only to every group (ir.model.access.csv): this code writes it, as superuser, for
     callers whose rights were checked.
@@ -55,8 +56,11 @@ class CodaboxSentInvoice(models.Model):
         index=True,
     )
     idempotency_key = fields.Char(readonly=True, copy=False, default=lambda self: str(uuid.uuid4()))
-    content_hash = fields.Char(
-        readonly=True, copy=False, help="SHA-256 of what the last attempt sent."
+    xml_attachment_id = fields.Many2one(
+        "ir.attachment", string="UBL sent", readonly=True, copy=False, ondelete="set null"
+    )
+    pdf_attachment_id = fields.Many2one(
+        "ir.attachment", string="PDF sent", readonly=True, copy=False, ondelete="set null"
     )
     attempt_count = fields.Integer(string="Attempts", readonly=True)
     last_attempt_at = fields.Datetime(readonly=True)
@@ -94,16 +98,55 @@ class CodaboxSentInvoice(models.Model):
         return moves.filtered(lambda m: m.company_id in connected)
 
     @api.model
-    def _enqueue(self, moves):
-        """The ledger entries of ``moves`` (those that are sent), made where missing."""
+    def _enqueue(self, moves, posted_anew=False):
+        """The ledger entries of ``moves`` (those that are sent), made where missing.
+
+        :param posted_anew: the moves were just posted: an entry they have already (reset to
+            draft and posted again before CodaBox had them) drops the files it kept
+        """
         moves = self._sendable(moves)
         ledger = self.sudo()  # sudo: the ledger is written by this code only (see the class)
         existing = ledger.search([("move_id", "in", moves.ids)])
+        # Posted anew (reset to draft, maybe changed) before CodaBox had it: files made anew.
+        if posted_anew:
+            existing.filtered(lambda e: e.state != "sent")._forget_files()
         new = moves - existing.move_id
         created = ledger.create(
             [{"move_id": move.id, "company_id": move.company_id.id} for move in new]
         )
         return existing | created
+
+    def _forget_files(self):
+        """The files kept for sending, dropped: the next attempt makes them from the invoice
+        as it is then."""
+        attachments = self.xml_attachment_id | self.pdf_attachment_id
+        self.write({"state": "to_send", "failure_code": False})
+        attachments.unlink()
+
+    def _files(self):
+        """(xml, xml filename, pdf or None, pdf filename or None): the files kept at the first
+        attempt, else made now (see :meth:`_ubl`, :meth:`_pdf`) and kept."""
+        self.ensure_one()
+        if self.xml_attachment_id:
+            pdf = self.pdf_attachment_id
+            return (
+                self.xml_attachment_id.raw,
+                self.xml_attachment_id.name,
+                pdf.raw if pdf else None,
+                pdf.name if pdf else None,
+            )
+        xml, xml_filename = self._ubl()
+        pdf, pdf_filename = self._pdf()
+        Attachment = self.env["ir.attachment"].sudo()  # sudo: the ledger's own files
+        values = {"res_model": self._name, "res_id": self.id}
+        self.xml_attachment_id = Attachment.create(
+            {**values, "name": xml_filename, "raw": xml, "mimetype": "application/xml"}
+        )
+        if pdf:
+            self.pdf_attachment_id = Attachment.create(
+                {**values, "name": pdf_filename, "raw": pdf, "mimetype": "application/pdf"}
+            )
+        return xml, xml_filename, pdf, pdf_filename
 
     def _ubl(self):
         """(xml bytes, filename) of the invoice in Peppol BIS Billing 3.0, made by Odoo's own
@@ -186,22 +229,15 @@ class CodaboxSentInvoice(models.Model):
                     company=move.company_id.name,
                 ),
             )
+        if self.failure_code in LASTING_FAILURES:
+            return False  # refused as it is: tried again once the invoice is posted anew
         try:
-            xml, xml_filename = self._ubl()
+            xml, xml_filename, pdf, pdf_filename = self._files()
         except UserError as error:
             return self._record_failure("ublIncomplete", str(error))
-        pdf, pdf_filename = self._pdf()
-        content_hash = hashlib.sha256(xml + b"\0" + (pdf or b"")).hexdigest()
-        if self.failure_code in LASTING_FAILURES and self.content_hash == content_hash:
-            return False  # refused as it is: tried again once the invoice changed
-        values = {
-            "attempt_count": self.attempt_count + 1,
-            "last_attempt_at": fields.Datetime.now(),
-            "content_hash": content_hash,
-        }
-        if self.content_hash and self.content_hash != content_hash:
-            values["idempotency_key"] = str(uuid.uuid4())
-        self.write(values)
+        self.write(
+            {"attempt_count": self.attempt_count + 1, "last_attempt_at": fields.Datetime.now()}
+        )
         if with_commit:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         try:
@@ -219,6 +255,8 @@ class CodaboxSentInvoice(models.Model):
             )
         except DuplicateInvoice as error:
             return self._record_sent(error.existing_id, already=True)
+        except IdempotencyKeyReused:
+            return self._record_sent(self.codabox_id, already=True)
         except CodaboxError as error:
             message = self.env["codabox.api"]._user_message(error)
             return self._record_failure(error.code, message)
@@ -236,8 +274,9 @@ class CodaboxSentInvoice(models.Model):
         )
         if already:
             body = _(
-                "CodaBox already had this invoice (%(id)s): it is with your accounting office.",
-                id=codabox_id,
+                "CodaBox already had this invoice (%(id)s), as first sent: it is with your "
+                "accounting office.",
+                id=codabox_id or "-",
             )
         else:
             body = _(

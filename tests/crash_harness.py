@@ -529,8 +529,9 @@ class World:
 
     # --- processes --------------------------------------------------------------------------
 
-    def start(self, name, action, go=None):
+    def start(self, name, action, go=None, argument=None):
         argv = [sys.executable, str(RUNNER), conf_path(), self.database, action]
+        argv += [argument] if argument else []
         if go:
             argv += ["--go", str(go)]
         process = Process(name, argv, self.work_dir)
@@ -553,9 +554,9 @@ class World:
         )
         return process
 
-    def run(self, name, action, timeout=120):
+    def run(self, name, action, timeout=120, argument=None):
         """A run that must end by itself, cleanly."""
-        process = self.start(name, action)
+        process = self.start(name, action, argument=argument)
         process.check_clean_exit(timeout)
         wait_sessions_gone(self.database, {process.app_name})
         return process

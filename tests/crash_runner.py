@@ -14,6 +14,9 @@ Actions:
   retrieval), whatever the daily job has scheduled: the tests' clean runs.
 - ``journal IBAN``: a bank journal of the database's main company for that account (the
   template's Belgian company on the l10n_be chart).
+- ``sme_invoices VAT``: a company connected as invoicing software (the token the sandbox e-mailed),
+  with three customer invoices posted, queued for CodaBox.
+- ``send``: the job sending sales invoices, ``env["codabox.sent.invoice"]._cron_send()``.
 - ``import FILE``: ``account.bank.statement._codabox_import_coda`` of that CODA file, as the
   upload and the daily job call it, then a commit.
 
@@ -154,8 +157,80 @@ def import_file(env, path, args):
     return {"lines": len(result["statements"].line_ids), "names": sorted(moves.mapped("name"))}
 
 
+def sme_invoices(env, vat, _args):
+    """A company (SME) of VAT ``vat`` connected to CodaBox as invoicing software with the
+    token the sandbox e-mailed, and three customer invoices posted: queued for CodaBox."""
+    from odoo import Command
+    from odoo.addons.l10n_be_codabox_connect.sandbox.testing import last_token
+
+    be = env.ref("base.be")
+    company = env["res.company"].create(
+        {
+            "name": "SME Invoicing",
+            "vat": vat,
+            "country_id": be.id,
+            "street": "Rue Haute 1",
+            "zip": "1000",
+            "city": "Bruxelles",
+        }
+    )
+    env["account.chart.template"].try_loading("be_comp", company, install_demo=False)
+    env.user.company_ids |= company
+    env = env(context=dict(env.context, allowed_company_ids=company.ids))
+    # Its bank account: where the invoices ask to be paid (Peppol BIS 3 requires it).
+    env["account.journal"].create(
+        {"name": "Bank", "code": "BSME", "type": "bank", "bank_acc_number": "BE46068552173436"}
+    )
+    Wizard = env["codabox.invoicing.software.wizard"]
+    wizard = Wizard.browse(Wizard._open_for(company)["res_id"])
+    wizard.action_request_token()
+    api_url = env["ir.config_parameter"].get_param("l10n_be_codabox_connect.api_url")
+    wizard.token = last_token(api_url, vat)
+    wizard.action_activate()
+    customer = env["res.partner"].create(
+        {
+            "name": "Hotel De Vleugel NV",
+            "is_company": True,
+            "vat": "BE0477472701",
+            "street": "Grote Markt 1",
+            "zip": "9000",
+            "city": "Gent",
+            "country_id": be.id,
+        }
+    )
+    invoices = env["account.move"].create(
+        [
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_date": f"2026-11-0{day}",
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "name": "Goods",
+                            "quantity": 1,
+                            "price_unit": 100 * day,
+                            "tax_ids": company.account_sale_tax_id.ids,
+                        }
+                    )
+                ],
+            }
+            for day in (1, 2, 3)
+        ]
+    )
+    invoices.action_post()
+    return {"company": company.id, "invoices": invoices.mapped("name")}
+
+
+def send(env, _argument, _args):
+    env["codabox.sent.invoice"]._cron_send()
+    return {}
+
+
 ACTIONS = {
     "prepare": prepare,
+    "sme_invoices": sme_invoices,
+    "send": send,
     "cron": cron,
     "retrieve": retrieve,
     "journal": journal,

@@ -41,10 +41,11 @@ from .crash_harness import (
     wait_for,
     wait_sessions_gone,
 )
-from .parties import OFFICE_VAT
+from .parties import OFFICE_VAT, SME_SENDER_EMAIL, SME_SENDER_VAT, seed_company
 
 SEED = int(os.environ.get("CRASH_SEED", "20261203"))
 ACK_PATH = "/v2/delivery/feed/"
+SALES_PATH = "/v2/invoicing-software/sales-invoices/"
 DOWNLOAD_PATH = "/v2/delivery/download/"
 
 
@@ -632,3 +633,59 @@ def run_production_server(world):
     assert calls > 1, f"one call did the whole backlog in {duration:.0f} s"
     assert not server.problems(), "the server logged errors:\n" + "\n".join(server.problems()[:20])
     world.check_all_delivered()
+
+
+# --- 7. an SME's sales invoice: a send killed after CodaBox received it -----------------------
+
+
+def test_a_send_killed_after_codabox_received_it_is_received_once(prepared, tmp_path):
+    """The sending process is killed while CodaBox holds its answer to an invoice it has
+    received: the next run sends it again with the key committed before the attempt, and
+    CodaBox has each invoice once."""
+
+    def received():
+        company = next(c for c in world.sandbox.state()["companies"] if c["vat"] == SME_SENDER_VAT)
+        return [
+            d["metadata"]["invoice_number"]
+            for d in company["documents"]
+            if d["document_model"] == "sales_invoice"
+        ]
+
+    def ledger():
+        return query(
+            world.db,
+            "SELECT state, COALESCE(attempt_count, 0), idempotency_key, last_error"
+            " FROM codabox_sent_invoice ORDER BY id",
+        )
+
+    with World(prepared, tmp_path) as world:
+        world.sandbox.seed(
+            {
+                "companies": [
+                    seed_company(SME_SENDER_VAT, "SME Invoicing", "SMEI", email=SME_SENDER_EMAIL)
+                ]
+            },
+            merge=True,
+        )
+        world.run("sme", "sme_invoices", timeout=240, argument=SME_SENDER_VAT)
+        assert [row[0] for row in ledger()] == ["to_send"] * 3, ledger()
+        since = len(world.requests_log())
+        add_fault(world, kind="slow", when="after", method="POST", path=SALES_PATH, delay=30)
+        process = world.start("send-killed", "send")
+        wait_for(
+            lambda: logged(world, since, "POST", "slow", SALES_PATH) or not process.alive(),
+            90,
+            "the first send",
+        )
+        assert logged(world, since, "POST", "slow", SALES_PATH), (ledger(), process.tail())
+        wait_for(lambda: len(received()) == 1, 15, "CodaBox to receive the first invoice")
+        world.kill(process)
+        rows = ledger()
+        # Odoo never heard CodaBox's answer: the attempt and its key are committed, not sent.
+        assert [row[:2] for row in rows] == [("to_send", 1), ("to_send", 0), ("to_send", 0)]
+        world.run("send", "send", timeout=120)
+        after = ledger()
+        assert [row[0] for row in after] == ["sent"] * 3
+        assert after[0][1:3] == (2, rows[0][2])  # sent again, with the same key
+        numbers = received()
+        assert len(numbers) == 3 and len(set(numbers)) == 3, numbers

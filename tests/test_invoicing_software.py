@@ -298,13 +298,34 @@ class TestInvoicingSoftware(SandboxMixin, ReconcileCase):
         entry = invoice.codabox_sent_invoice_ids
         entry._send(with_commit=False)
         first_id = entry.codabox_id
-        entry.sudo().write(
-            {"state": "to_send", "idempotency_key": "another-key", "content_hash": False}
-        )
+        entry.sudo().write({"state": "to_send", "idempotency_key": "another-key"})
         entry._send(with_commit=False)
         self.assertEqual((entry.state, entry.codabox_id), ("sent", first_id))
         self.assertEqual(len(self.sales_documents()), 1)
         self.assertIn("already had this invoice", invoice.message_ids[0].body)
+
+    def test_the_same_files_are_sent_again_and_an_invoice_posted_anew_gets_new_ones(self):
+        self.connect()
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("l10n_be_codabox_connect.max_retries", "0")
+        invoice = self.invoice(80.0)
+        entry = invoice.codabox_sent_invoice_ids
+        self.sandbox.add_fault("status", status=503, method="POST", path="/v2/invoicing-software/")
+        entry._send(with_commit=False)
+        self.assertEqual(entry.state, "failed")
+        kept = entry.xml_attachment_id
+        self.assertTrue(kept.raw.startswith(b"<?xml"))
+        # Reset, changed and posted again before CodaBox had it: new files, the same key.
+        key = entry.idempotency_key
+        invoice.button_draft()
+        invoice.invoice_line_ids.price_unit = 85.0
+        invoice.action_post()
+        self.assertEqual((entry.state, entry.idempotency_key), ("to_send", key))
+        self.assertFalse(kept.exists())
+        entry._send(with_commit=False)
+        self.assertEqual(entry.state, "sent")
+        self.assertIn(b"102.85", entry.xml_attachment_id.raw)
+        self.assertEqual(self.sales_documents()[0]["metadata"]["amount_total"], "102.85")
 
     def test_sending_is_for_billing_users_of_the_company(self):
         self.connect()
