@@ -701,6 +701,8 @@ def invoicing(checks):
         assert sorted(d["feed_index"] for d in sales) == sorted(e["codabox_id"] for e in ledger)
         numbers = sorted(d["metadata"]["invoice_number"] for d in sales)
         assert numbers == sorted(i["name"] for i in invoices), (numbers, invoices)
+        # Each with Odoo's UBL and its PDF (wkhtmltopdf, installed by make setup).
+        assert all(sorted(d["formats"]) == ["pdf", "xml"] for d in sales), sales
         state["own_invoices"] = invoices
 
     @check(

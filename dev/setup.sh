@@ -95,6 +95,14 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null;
         || fail "Chromium is missing for the browser tests: install it (Debian: apt-get install chromium)."
 fi
 
+# --- wkhtmltopdf, Odoo's PDF renderer (an invoice sent to CodaBox goes with its PDF) ---------
+if ! command -v wkhtmltopdf >/dev/null; then
+    step "installing Debian's wkhtmltopdf, Odoo's PDF renderer"
+    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo -n apt-get); fi
+    { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq wkhtmltopdf; } >/dev/null \
+        || fail "wkhtmltopdf is missing, Odoo's PDF renderer: install it (Debian: apt-get install wkhtmltopdf)."
+fi
+
 # --- Odoo configuration ----------------------------------------------------------------------
 # The addons path needs this repository under its module name, whatever the checkout is called.
 mkdir -p "$STATE/addons" "$STATE/data"

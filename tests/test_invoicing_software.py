@@ -242,7 +242,9 @@ class TestInvoicingSoftware(SandboxMixin, ReconcileCase):
         self.assertEqual(documents[invoice.name]["metadata"]["move_type"], "invoice")
         self.assertEqual(documents[refund.name]["metadata"]["move_type"], "credit_note")
         self.assertEqual(documents[invoice.name]["metadata"]["amount_total"], "121.00")
-        self.assertIn("xml", documents[invoice.name]["formats"])
+        self.assertEqual(sorted(documents[invoice.name]["formats"]), ["pdf", "xml"])
+        pdf = invoice.codabox_sent_invoice_ids.pdf_attachment_id
+        self.assertTrue(pdf.raw.startswith(b"%PDF"), "the invoice's PDF, rendered by Odoo")
         # The XML is Odoo's own UBL (Peppol BIS 3) of the invoice: what the ledger sent.
         builder = self.env["account.edi.xml.ubl_bis3"]
         xml = etree.fromstring(builder._export_invoice(refund)[0])
