@@ -152,6 +152,21 @@ class TestInvoicingSoftware(SandboxMixin, ReconcileCase):
                 self.assertFalse(self.company._codabox_waiting_for_token())
         self.company.vat = CLIENT_A_VAT
 
+    def test_codabox_refusal_in_the_users_language(self):
+        expected = {
+            "nl_BE": "kent het ondernemingsnummer van",
+            "fr_BE": "ne connaît pas le numéro d'entreprise de",
+        }
+        self.company.vat = UNKNOWN_VAT
+        for lang, words in expected.items():
+            with self.subTest(lang=lang):
+                self.env["res.lang"]._activate_lang(lang)
+                self.env["ir.module.module"]._load_module_terms(["l10n_be_codabox_connect"], [lang])
+                wizard = self.open_wizard().with_context(lang=lang)
+                wizard.action_request_token()
+                self.assertIn(words, wizard.error_message)
+        self.company.vat = CLIENT_A_VAT
+
     def test_only_accounting_administrators_connect(self):
         billing = new_test_user(
             self.env,
