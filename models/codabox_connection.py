@@ -136,6 +136,7 @@ class CodaboxConnection(models.Model):
             "kind": "office",
             "office_id": office.id,
             "state": "connected",
+            "token_email": False,
             "feed_client_id": answer.feed_client_id,
             "username": answer.username,
             "password": answer.password,
