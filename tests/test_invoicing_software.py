@@ -258,8 +258,11 @@ class TestInvoicingSoftware(SandboxMixin, ReconcileCase):
         self.assertEqual(documents[refund.name]["metadata"]["move_type"], "credit_note")
         self.assertEqual(documents[invoice.name]["metadata"]["amount_total"], "121.00")
         self.assertEqual(sorted(documents[invoice.name]["formats"]), ["pdf", "xml"])
+        # The invoice's report, rendered by Odoo (as HTML in Odoo's test mode, a PDF else:
+        # check-demo checks the PDF).
         pdf = invoice.codabox_sent_invoice_ids.pdf_attachment_id
-        self.assertTrue(pdf.raw.startswith(b"%PDF"), "the invoice's PDF, rendered by Odoo")
+        self.assertEqual(pdf.name, f"{invoice._get_report_base_filename()}.pdf")
+        self.assertIn(invoice.name.encode(), pdf.raw)
         # The XML is Odoo's own UBL (Peppol BIS 3) of the invoice: what the ledger sent.
         builder = self.env["account.edi.xml.ubl_bis3"]
         xml = etree.fromstring(builder._export_invoice(refund)[0])
