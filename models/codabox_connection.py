@@ -227,6 +227,7 @@ class CodaboxConnection(models.Model):
         except CodaboxError as error:
             self.sudo().last_error = api_model._user_message(error)  # sudo: read-only model
             raise api_model._user_error(error) from error
+        # sudo: read-only model; the caller's rights were checked by action_refresh_status.
         self.sudo().write({"checked_at": fields.Datetime.now(), "last_error": False})
 
     def action_revoke(self):
