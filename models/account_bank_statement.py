@@ -12,6 +12,7 @@ from ..coda_parser import CodaError, bban_to_iban, parse
 from ..exceptions import CodaImportError, CodaUnknownAccountError
 from ..matching import normalise_reference
 from ..matching.partners import normalise_name, search_pattern
+from .account_move import PENDING_LINKS
 
 
 class AccountBankStatement(models.Model):
@@ -667,11 +668,28 @@ class AccountBankStatement(models.Model):
         companies = self.env["account.journal"].browse(journal_ids).company_id
         batch = self.with_context(
             codabox_batch_balance=True,
+            # False keeps Odoo's write per entry (a module that needs each one's own write)
+            codabox_batch_link=self.env.context.get("codabox_batch_link", True),
             codabox_batch_sequence=True,
             codabox_no_distribution_model=not self._coda_distribution_models_apply(companies),
         )
         new_vals = [vals for vals in vals_list if not vals.get("codabox_resume_id")]
-        statements = batch.create(new_vals).with_env(self.env) if new_vals else self.browse()
+        try:
+            statements, lines = batch._coda_create_lines(vals_list, new_vals)
+        finally:
+            # Links kept for a batch that failed must not reach a later one.
+            self.env.cr.cache.pop(PENDING_LINKS, None)
+        statements, moves = statements.with_env(self.env), lines.move_id.with_env(self.env)
+        with moves._check_balanced({"records": moves}):
+            pass
+        return statements
+
+    @api.model
+    def _coda_create_lines(self, vals_list, new_vals):
+        """The new statements (``new_vals``) and the new parts of statements imported in
+        parts (``vals_list``'s with ``codabox_resume_id``): the statements and their new
+        lines."""
+        statements = self.create(new_vals) if new_vals else self.browse()
         lines = statements.line_ids
         # The parts of long statements imported in parts: their new lines, then the
         # statement marked complete when its last part is in.
@@ -679,19 +697,13 @@ class AccountBankStatement(models.Model):
             if not vals.get("codabox_resume_id"):
                 continue
             statement = self.browse(vals["codabox_resume_id"])
-            lines |= (
-                batch.env["account.bank.statement.line"]
-                .create(
-                    [{**command[2], "statement_id": statement.id} for command in vals["line_ids"]]
-                )
-                .with_env(self.env)
+            lines |= self.env["account.bank.statement.line"].create(
+                [{**command[2], "statement_id": statement.id} for command in vals["line_ids"]]
             )
             statement.codabox_import_incomplete = vals["codabox_import_incomplete"]
             statements |= statement
-        moves = lines.move_id
-        with moves._check_balanced({"records": moves}):
-            pass
-        return statements
+        self.env["account.move"]._codabox_write_statement_links()
+        return statements, lines
 
     @api.model
     def _coda_distribution_models_apply(self, companies):

@@ -15,6 +15,11 @@ from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
 # expression is the index's, which PostgreSQL then uses.
 REFERENCE_KEY = "regexp_replace(upper({move}payment_reference), '" + PRESELECT_STRIP + "', '', 'g')"
 # What may be paid: posted invoices, bills and credit notes, not fully paid yet.
+# What Odoo's account.bank.statement.line.create writes on each new entry, one write per entry.
+STATEMENT_LINK = frozenset({"statement_line_id", "narration", "name"})
+# Where the links of a CODA import wait for their batch write (the cursor's cache: the
+# context cannot hold them, and they must not outlive the transaction's cursor).
+PENDING_LINKS = "codabox_pending_statement_links"
 OPEN_DOCUMENT = "{move}state = 'posted' AND {move}payment_state IN ('not_paid', 'partial')"
 MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 
@@ -57,7 +62,9 @@ class AccountMove(models.Model):
     def _post(self, soft=True):
         """A customer invoice or credit note of a company connected to CodaBox as invoicing
         software is queued for CodaBox in the transaction that posts it, then sent in the
-        background (codabox.sent.invoice)."""
+        background (codabox.sent.invoice). The entries of a CODA import get their statement
+        line links first (:meth:`_codabox_write_statement_links`)."""
+        self._codabox_write_statement_links()
         posted = super()._post(soft=soft)
         if any(move.move_type in ("out_invoice", "out_refund") for move in posted):
             Ledger = self.env["codabox.sent.invoice"]
@@ -190,6 +197,66 @@ class AccountMove(models.Model):
             return
         with super()._check_balanced(container):
             yield
+
+    # -- the statement line links of a CODA import, written for the whole batch ---------------
+    # Odoo's account.bank.statement.line.create writes each new entry's link to its statement
+    # line (statement_line_id, narration, name) with one write per entry: a quarter of the
+    # import's time, most of it in write()'s dependency walk (modified), done once per entry.
+    # The entries of an import (context key codabox_batch_link) keep those values aside and
+    # get them all at once before they are posted, as write() would give them: the same
+    # protected fields, the fields written, modified() on all the entries at once, the
+    # constraints, the company check, and the is_manually_modified mark and sequence gap flag
+    # that account.move.write adds.
+
+    def write(self, vals):
+        if (
+            self.env.context.get("codabox_batch_link")
+            and len(self) == 1
+            and vals.keys() == STATEMENT_LINK
+            and not self.statement_line_id
+        ):
+            self._codabox_keep_statement_link(vals)
+            return True
+        return super().write(vals)
+
+    def _codabox_keep_statement_link(self, vals):
+        """Keep the link Odoo writes on this new entry, with the fields Odoo protects while
+        it writes it, for :meth:`_codabox_write_statement_links`."""
+        protected = self.env._protected
+        fields_protected = frozenset(field for field in protected if self.id in protected[field])
+        self.env.cr.cache.setdefault(PENDING_LINKS, []).append((self.id, vals, fields_protected))
+
+    def _codabox_write_statement_links(self):
+        """Write the statement line links kept by :meth:`write` during a CODA import, for all
+        the entries at once, as ``account.move.write`` would have written each of them.
+
+        Called before posting (Odoo's statement line creation posts the entries right after
+        writing their links) and by the import after creating its lines."""
+        pending = self.env.cr.cache.pop(PENDING_LINKS, None)
+        if not pending:
+            return
+        Move = self.env["account.move"].with_context(codabox_batch_link=False)
+        moves = Move.browse([move_id for move_id, _vals, _fields in pending])
+        written = [*STATEMENT_LINK, "is_manually_modified"]
+        moves._set_next_made_sequence_gap(True)
+        protection = [(fields_, Move.browse(move_id)) for move_id, _vals, fields_ in pending]
+        protection += moves._get_protected_vals(written, moves)
+        with self.env.protecting(protection):
+            ordered = sorted(
+                (Move._fields[name] for name in STATEMENT_LINK), key=lambda f: f.write_sequence
+            )
+            for move_id, vals, _fields in pending:
+                move = Move.browse(move_id)
+                for field in ordered:
+                    field.write(move, vals[field.name])
+            Move._fields["is_manually_modified"].write(moves, True)
+            moves.modified(written)
+            moves._validate_fields(written)
+        moves._check_company(["statement_line_id"])
+        moves._synchronize_business_models(set(written))
+        # As account.bank.statement.line.create does after each write.
+        self.env.add_to_compute(Move._fields["name"], moves)
+        self.env.remove_to_compute(Move._fields["narration"], moves)
 
     # -- entry names of a CODA import, given for the whole batch -------------------------------
     # Odoo names each new entry on its own (_set_next_sequence): two searches for the

@@ -1,13 +1,39 @@
 """What the import does once for a whole batch of entries instead of once per entry keeps
-Odoo's outcome: Odoo's analytic distribution models still apply when the company has one,
-and an unbalanced entry is still refused (issue #13)."""
+Odoo's outcome: every stored value of the statements, lines, entries, journal items and their
+chatter is the one Odoo's own creation entry by entry gives, Odoo's analytic distribution
+models still apply when the company has one, and an unbalanced entry is still refused (issue
+#13)."""
+
+from datetime import date
 
 from odoo.exceptions import UserError
 from odoo.tests.common import tagged
 from odoo.tools import mute_logger
 
 from ..coda_parser import parse
-from .test_coda_import import CodaImportCase
+from ..dev.codagen import generate_statements, write_coda
+from .test_coda_import import MAIN_IBAN, CodaImportCase
+
+# Columns whose values are the moment or the row's own number, not the import's outcome.
+UNCOMPARED = {"create_date", "write_date"}
+# The columns that refer to the import's own records, by table: compared by rank, not by id.
+OWN_RECORDS = {
+    "account_bank_statement": {"id": "statement"},
+    "account_bank_statement_line": {"id": "line", "move_id": "move", "statement_id": "statement"},
+    "account_move": {"id": "move", "statement_line_id": "line"},
+    "account_move_line": {
+        "id": "item",
+        "move_id": "move",
+        "statement_id": "statement",
+        "statement_line_id": "line",
+    },
+}
+# Odoo's chronological keys of the statement lines: date, sequence, then the line's id.
+LINE_INDEXES = {"internal_index", "first_line_index"}
+
+
+class Rollback(Exception):
+    """Undoes a savepoint's work in a test."""
 
 
 @tagged("post_install", "-at_install")
@@ -92,3 +118,102 @@ class TestImportBatch(CodaImportCase):
             with self.cr.savepoint():
                 Statement._coda_create_statements(vals_list)
         self.assertEqual(self._statement_count(), count)
+
+    def _stored(self, statements):
+        """Every stored value of the statements, their lines, entries and journal items, and
+        the entries' chatter, the import's own records named by their rank."""
+        self.env.flush_all()
+        lines = statements.line_ids
+        ranks = {
+            kind: {record.id: rank for rank, record in enumerate(records.sorted("id"))}
+            for kind, records in (
+                ("statement", statements),
+                ("line", lines),
+                ("move", lines.move_id),
+                ("item", lines.move_id.line_ids),
+            )
+        }
+        stored = {}
+        for table, own in OWN_RECORDS.items():
+            kind = own["id"]
+            self.cr.execute(
+                f"SELECT * FROM {table} WHERE id = ANY(%s) ORDER BY id",
+                [list(ranks[kind])],
+            )
+            columns = [column.name for column in self.cr.description]
+            stored[table] = [
+                {
+                    column: self._own(ranks, own.get(column), column, value)
+                    for column, value in zip(columns, row, strict=True)
+                    if column not in UNCOMPARED
+                }
+                for row in self.cr.fetchall()
+            ]
+        self.cr.execute(
+            """SELECT message.res_id, message.message_type, message.body::text,
+                      ARRAY_AGG(ROW(tracking.field_id, tracking.old_value_char,
+                                    tracking.new_value_char)::text ORDER BY tracking.id)
+                 FROM mail_message message
+                 LEFT JOIN mail_tracking_value tracking ON tracking.mail_message_id = message.id
+                WHERE message.model = 'account.move' AND message.res_id = ANY(%s)
+             GROUP BY message.id ORDER BY message.id""",
+            [list(ranks["move"])],
+        )
+        stored["chatter"] = [(ranks["move"][row[0]], *row[1:]) for row in self.cr.fetchall()]
+        return stored
+
+    @staticmethod
+    def _own(ranks, kind, column, value):
+        """A stored value, the import's own records in it by rank."""
+        if kind and value:
+            return ranks[kind][value]
+        if column in LINE_INDEXES and value:
+            return value[:-10], ranks["line"][int(value[-10:])]
+        return value
+
+    def test_entries_are_those_of_odoos_own_creation(self):
+        """The same files imported twice from the same state: through Odoo's own creation
+        (its write per entry, ``codabox_batch_link=False``), then as the import does it. Every
+        stored column (but the moments) and the chatter are the same, partners, structured
+        communications, globalisations and a foreign currency's lines included."""
+        counterparties = [
+            {"name": "Peeters SRL", "account": "BE48001123456727"},
+            {"name": "Unknown BV", "account": "BE62510007547061"},
+        ]
+        generated = write_coda(
+            generate_statements(
+                iban=MAIN_IBAN,
+                holder_name="Belgian Company",
+                start_date=date(2024, 5, 2),
+                days=2,
+                movements_per_statement=15,
+                seed=13,
+                globalisation_ratio=0.3,
+                counterparties=counterparties,
+                first_coda_sequence=40,
+            )
+        )
+        files = [("statement.cod", self._file("statement.cod")), ("generated.cod", generated)]
+        Statement = self.env["account.bank.statement"]
+
+        def import_all(env):
+            statements = Statement.browse()
+            for name, data in files:
+                statements |= Statement.with_env(env)._codabox_import_coda(
+                    data, company=self.company, filename=name
+                )["statements"]
+            return statements.with_env(self.env)
+
+        with self.assertRaises(Rollback), self.cr.savepoint():
+            entry_by_entry = self._stored(
+                import_all(self.env(context=dict(self.env.context, codabox_batch_link=False)))
+            )
+            raise Rollback
+        self.env.invalidate_all()
+        batch = self._stored(import_all(self.env))
+        self.maxDiff = None
+        self.assertGreater(len(batch["account_move"]), 20)
+        for table, rows in entry_by_entry.items():
+            self.assertEqual(len(batch[table]), len(rows), table)
+            for expected, got in zip(rows, batch[table], strict=True):
+                self.assertEqual(got, expected, table)
