@@ -17,6 +17,7 @@ from ..codabox_client import (
     CredentialsRefused,
 )
 from .codabox_document import FINAL_STATES
+from .job_tools import _past, advisory_lock
 
 _logger = logging.getLogger(__name__)
 RATE_LIMIT_PAUSE = 600  # seconds a company waits after a 429 without Retry-After
@@ -25,27 +26,6 @@ OUTAGE_PAUSE = 900  # seconds before the daily job tries again a company CodaBox
 DEFAULT_CRON_BUDGET = 900  # seconds, when the server sets no limit
 CRON_SLEEP_MARGIN = 75  # seconds of a cron worker's sleep counted in its real-time limit
 LOCK_NAMESPACE = 0x636F6478  # first key of the advisory locks: one retrieval per company
-
-
-def _past(deadline):
-    return deadline is not None and time.monotonic() > deadline
-
-
-@contextmanager
-def advisory_lock(env, namespace, key):
-    """Hold a PostgreSQL advisory lock for the block; yields False when another process
-    holds it. Transaction-level, in a cursor of its own: the work under it commits its
-    progress many times, and a killed process releases it with its connection."""
-    query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-    if env.registry.in_test_mode():
-        # Odoo's HTTP tests serve every request from one transaction, through savepoints
-        # that a cursor of our own would break: the lock goes with that transaction.
-        env.cr.execute(query, (namespace, key))
-        yield env.cr.fetchone()[0]
-        return
-    with env.registry.cursor() as lock_cr:
-        lock_cr.execute(query, (namespace, key))
-        yield lock_cr.fetchone()[0]
 
 
 class CodaboxConnection(models.Model):
@@ -616,9 +596,10 @@ class CodaboxConnection(models.Model):
         Odoo (``_notify_progress``), which calls it again at once while companies are due
         (not retrieved through to the end since this run began, see ``_cron_due``). A company
         CodaBox asks to slow down (429) or fails for waits alone until its ``retry_at``; one
-        another
-        process retrieves right now is looked at again a minute later. Nothing here writes a
-        connection: only its retrieval does, under its lock.
+        another process retrieves right now is looked at again a minute later. Nothing here
+        writes a connection: only its retrieval does, under its lock. The same calls collect
+        the file deliveries and import the rest of the statements imported by hand that were
+        too long for their request (``codabox.document._cron_import_uploads``).
         """
         deadline = time.monotonic() + self._cron_time_budget()
         connected = self.sudo().search([("state", "=", "connected")])  # sudo: the system's job
@@ -654,9 +635,16 @@ class CodaboxConnection(models.Model):
                 deadline, with_commit
             )
         done += collected
+        # The rest of the statements too long for the request that imported them by hand.
+        uploads_due = 0
+        if not (remaining or sources_due) or not _past(deadline):
+            moved, uploads_due = self.env["codabox.document"]._cron_import_uploads(
+                deadline, with_commit
+            )
+            done += moved
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
-        cron._notify_progress(done=done, remaining=len(remaining) + sources_due)
-        if remaining or sources_due:
+        cron._notify_progress(done=done, remaining=len(remaining) + sources_due + uploads_due)
+        if remaining or sources_due or uploads_due:
             cron._trigger()  # wakes a sleeping cron worker too
         elif wake_at:
             cron._trigger(at=wake_at)

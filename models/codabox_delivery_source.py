@@ -20,7 +20,7 @@ from ..delivery import (
     scan,
 )
 from ..delivery.sftp import load_private_key
-from .codabox_connection import _past, advisory_lock
+from .job_tools import _past, advisory_lock
 
 _logger = logging.getLogger(__name__)
 

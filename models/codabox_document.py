@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 
 from ..codabox_client import CodaboxError, FeedEntry
 from .account_bank_statement import CodaImportError, CodaUnknownAccountError
+from .job_tools import _past, advisory_lock
 
 _logger = logging.getLogger(__name__)
 
@@ -18,6 +19,8 @@ MAX_IMPORT_ATTEMPTS = 3
 # The fewest statement lines an import in parts creates per call (see _lines_within).
 MIN_IMPORT_PART = 50
 FINAL_STATES = ("imported", "ignored", "failed")
+# First key of the advisory lock of a file imported by hand while the daily job imports it.
+UPLOAD_LOCK_NAMESPACE = 0x636F6475
 
 
 class CodaboxDocument(models.Model):
@@ -52,6 +55,14 @@ class CodaboxDocument(models.Model):
         ondelete="restrict",
         index=True,
         help="The file delivery (SFTP, FTPES or folder) that delivered it.",
+    )
+    uploaded_by_id = fields.Many2one(
+        "res.users",
+        string="Uploaded by",
+        readonly=True,
+        index="btree_not_null",
+        help="Who imported the file by hand (Import CODA): a statement too long for one "
+        "request, whose rest the daily job imports in parts.",
     )
     company_id = fields.Many2one(
         "res.company",
@@ -146,8 +157,9 @@ class CodaboxDocument(models.Model):
         ),
         (
             "delivered_by",
-            "CHECK(connection_id IS NOT NULL OR source_id IS NOT NULL)",
-            "A CodaBox document comes from a connection or a file delivery.",
+            "CHECK(connection_id IS NOT NULL OR source_id IS NOT NULL "
+            "OR uploaded_by_id IS NOT NULL)",
+            "A CodaBox document comes from a connection, a file delivery or an upload.",
         ),
     ]
 
@@ -333,6 +345,51 @@ class CodaboxDocument(models.Model):
             "source_content_key": file.content_key,
         }
         return self._create_stored(values, FeedEntry(file.name, file.kind, {}), files)
+
+    @api.model
+    def _store_upload(self, company, filename, data, pdf, pdf_filename, result):
+        """Keep a file imported by hand whose import stopped part way (``result``, of an
+        import with ``max_lines``), for the daily job to import the rest in parts
+        (:meth:`_cron_import_uploads`): "Received", its statements so far linked. Its
+        uploader follows it and gets its problems to solve."""
+        # sudo: the ledger is written by this code only; the uploader's rights were checked
+        # by the upload (an accountant of the company).
+        document = self.sudo().create(
+            {
+                "uploaded_by_id": self.env.uid,
+                "company_id": company.id,
+                "kind": "coda",
+                "file_name": filename,
+            }
+        )
+        document._attach_files({"cod": data, "pdf": pdf})
+        if pdf and pdf_filename:
+            document.pdf_attachment_id.name = pdf_filename
+        document.message_subscribe(partner_ids=self.env.user.partner_id.ids)
+        document._record_part(result)
+        return document
+
+    @api.model
+    def _cron_import_uploads(self, deadline, with_commit=True):
+        """The daily job's share for files imported by hand: the rest of each statement too
+        long for its request, in parts (``_import`` with the job's deadline), oldest first.
+
+        :return: ``(documents moved on, documents still to import)``
+        """
+        # sudo: the system's job, over every company
+        waiting = self.sudo().search(
+            [("uploaded_by_id", "!=", False), ("state", "=", "received")], order="id"
+        )
+        done = 0
+        for document in waiting:
+            if done and _past(deadline):  # each call moves at least one document on
+                break
+            with advisory_lock(self.env, UPLOAD_LOCK_NAMESPACE, document.id) as locked:
+                if not locked:  # an upload of the same file is importing it right now
+                    continue
+                document._import(with_commit, deadline)
+            done += 1
+        return done, len(waiting.filtered(lambda d: d.state == "received"))
 
     @api.model
     def _delivery_problem(self, entry, files):
@@ -631,13 +688,34 @@ class CodaboxDocument(models.Model):
     # -- problems seen by people --------------------------------------------------------------
 
     def _schedule_problem_activity(self):
-        """One to-do for an accounting administrator of the company per failed document."""
+        """One to-do for an accounting administrator of the company per failed document
+        (for a file imported by hand, for who imported it)."""
         for document in self:
+            if document.uploaded_by_id and not (document.connection_id or document.source_id):
+                document._schedule_upload_activity()
+                continue
             (document.connection_id or document.source_id)._schedule_problem_activity(
                 document,
                 _("CodaBox document to check: %(document)s", document=document.display_name),
                 document.error_message,
             )
+
+    def _schedule_upload_activity(self):
+        """The to-do of a failed file imported by hand, for who imported it (else the
+        database's administrator), once."""
+        document = self.sudo()  # sudo: the ledger is written by this code only
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        if document.activity_ids.filtered(lambda a: a.activity_type_id == todo):
+            return
+        user = document.uploaded_by_id
+        if not user.active:
+            user = self.env.ref("base.user_admin", raise_if_not_found=False)
+        document.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=_("CODA file to check: %(document)s", document=document.display_name),
+            note=document.error_message,
+            user_id=user.id if user else self.env.uid,
+        )
 
     def _close_problem_activities(self):
         self.activity_feedback(["mail.mail_activity_data_todo"], feedback=_("Imported."))

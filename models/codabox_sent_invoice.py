@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..codabox_client import CodaboxError, DuplicateInvoice, IdempotencyKeyReused
-from .codabox_connection import advisory_lock
+from .job_tools import advisory_lock
 
 _logger = logging.getLogger(__name__)
 SENT_TYPES = ("out_invoice", "out_refund")

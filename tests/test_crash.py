@@ -10,6 +10,7 @@ holds is compared with what the sandbox delivered (see World.check_all_delivered
 The seeds are fixed (CRASH_SEED overrides them) so that a failure can be replayed.
 """
 
+import base64
 import contextlib
 import os
 import random
@@ -23,6 +24,7 @@ import requests
 
 from odoo.tools import config
 
+from ..dev.codagen import write_coda
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
 from .crash_harness import (
@@ -541,6 +543,111 @@ def test_production_server_imports_a_long_statement_in_parts(prepared, tmp_path)
         )
         assert (statements, incomplete, gap) == (1, False, 0), (statements, incomplete, gap)
         assert lines >= 1500, lines  # every movement (the details of the grouped ones too)
+
+
+def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp_path):
+    """Import CODA of a 1 500-line statement (about 40 s of CPU) through JSON-RPC on the same
+    production server (15 s of CPU per request): the request imports what fits in its
+    budget and answers, the daily job imports the rest in parts, no worker is killed, and
+    the statement is whole."""
+    with World(prepared, tmp_path, params={"cron_time_budget": 2}) as world:
+        (statement,) = series("a", date(2026, 10, 5), 1, SEED + 41, movements=1500)
+        cron = world.ids["cron"]
+        query(world.db, "UPDATE ir_cron SET active = true, failure_count = 0 WHERE id = %s", [cron])
+        server, url = world.start_server(
+            "production-server",
+            "--workers=2",
+            "--max-cron-threads=1",
+            "--limit-time-real=80",
+            "--limit-time-real-cron=80",
+            "--limit-time-cpu=15",
+            log_level="info",
+        )
+        session = requests.Session()
+        context = {"allowed_company_ids": [world.ids["companies"]["a"]]}
+
+        def call(model, method, *args):
+            answer = session.post(
+                f"{url}/web/dataset/call_kw/{model}/{method}",
+                json={
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": list(args),
+                        "kwargs": {"context": context},
+                    },
+                },
+                timeout=120,
+            )
+            assert answer.status_code == 200, (answer.status_code, server.tail(20))
+            assert "error" not in answer.json(), answer.json()["error"]
+            return answer.json()["result"]
+
+        login = session.post(
+            f"{url}/web/session/authenticate",
+            json={
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"db": world.database, **ACCOUNTANT},
+            },
+            timeout=60,
+        ).json()
+        assert login.get("result", {}).get("uid") == world.ids["accountant"], login
+        data = base64.b64encode(write_coda([statement])).decode()
+        upload = call("ir.attachment", "create", {"name": "long-upload.cod", "datas": data})
+        wizard = call(
+            "codabox.coda.import.wizard", "create", {"attachment_ids": [[6, 0, [upload]]]}
+        )
+        call("codabox.coda.import.wizard", "action_import", [wizard])
+        results = call(
+            "codabox.coda.import.wizard.line",
+            "search_read",
+            [("wizard_id", "=", wizard), ("statement_id", "!=", False)],
+            ["status"],
+        )
+        assert [result["status"] for result in results] == ["in_progress"], results
+
+        def imported():
+            assert server.alive(), f"the server died:\n{server.tail()}"
+            rows = query(
+                world.db,
+                "SELECT state FROM codabox_document WHERE uploaded_by_id = %s",
+                [world.ids["accountant"]],
+            )
+            return rows and rows[0][0] != "received"
+
+        wait_for(imported, 300, "the daily job to import the rest of the upload", interval=1)
+        killed = [
+            line
+            for line in server.output().splitlines()
+            if "timeout after" in line or "CPU time limit" in line or "timed out" in line
+        ]
+        world.kill(server, server=True)
+        assert not killed, "workers were killed:\n" + "\n".join(killed)
+        assert not server.problems(), "the server logged errors:\n" + "\n".join(
+            server.problems()[:20]
+        )
+        ((state,),) = query(
+            world.db,
+            "SELECT state FROM codabox_document WHERE uploaded_by_id = %s",
+            [world.ids["accountant"]],
+        )
+        ((statements, lines, incomplete, gap),) = query(
+            world.db,
+            "SELECT count(DISTINCT s.id), count(l.id), bool_or(s.codabox_import_incomplete), "
+            "round((max(s.balance_start) + sum(l.amount) - max(s.balance_end_real))::numeric, 2) "
+            "FROM account_bank_statement s JOIN account_bank_statement_line l "
+            "ON l.statement_id = s.id WHERE s.date = '2026-10-05'",
+        )
+        assert (state, statements, incomplete, gap) == ("imported", 1, False, 0), (
+            state,
+            statements,
+            incomplete,
+            gap,
+        )
+        assert lines >= 1500, lines
 
 
 def run_production_server(world):

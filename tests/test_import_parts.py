@@ -1,13 +1,16 @@
 """A statement too long for a server's time limits is imported in parts, each call going on
 where the last stopped, until it is whole: the same statement, lines, order, balances and
-entry names as an import at once."""
+entry names as an import at once; a file imported by hand whose statement is too long for
+its request is finished by the daily job."""
 
 import time
 from datetime import date
 
-from odoo.tests.common import tagged
+from odoo import Command
+from odoo.tests.common import new_test_user, tagged
 
 from ..dev.codagen import generate_statements, write_coda
+from ..models.codabox_api import PARAM_PREFIX
 from ..models.codabox_document import MIN_IMPORT_PART
 from .common import BelgianCompanyCase
 
@@ -50,6 +53,25 @@ class TestImportParts(BelgianCompanyCase):
             [("journal_id", "=", self.journal.id)], order="date"
         )
 
+    def assert_whole(self):
+        """The journal holds the file's two statements whole, as an import at once makes
+        them: every movement once, in the bank's order, the balances those of the file, the
+        entries named without gap nor duplicate in the journal's sequence."""
+        statements = self.journal_statements()
+        self.assertEqual(len(statements), 2)
+        for statement, coda in zip(statements, self.statements, strict=True):
+            self.assertFalse(statement.codabox_import_incomplete)
+            lines = statement.line_ids.sorted("internal_index")
+            self.assertEqual(len(lines), len(coda.movements))
+            self.assertEqual(
+                lines.mapped("amount"), [float(movement.amount) for movement in coda.movements]
+            )
+            self.assertTrue(statement.is_complete and statement.is_valid)
+            self.assertAlmostEqual(statement.balance_end, float(coda.new_balance), 2)
+        names = statements.line_ids.move_id.sorted("sequence_number").mapped("sequence_number")
+        self.assertEqual(names, list(range(names[0], names[0] + 120)))
+        self.assertFalse(self.journal.codabox_gap_count)
+
     def test_a_long_file_is_imported_in_parts_as_at_once(self):
         sizes = []
         for _call in range(10):
@@ -58,25 +80,7 @@ class TestImportParts(BelgianCompanyCase):
             if not result["incomplete"]:
                 break
         self.assertEqual(sizes, [50, 100, 120])
-        first, second = self.journal_statements()
-        self.assertFalse(first.codabox_import_incomplete or second.codabox_import_incomplete)
-        # Whole: every movement once, in the bank's order, the balances those of the file.
-        for statement, coda in zip((first, second), self.statements, strict=True):
-            lines = statement.line_ids.sorted("internal_index")
-            self.assertEqual(len(lines), len(coda.movements))
-            self.assertEqual(
-                lines.mapped("amount"), [float(movement.amount) for movement in coda.movements]
-            )
-            self.assertTrue(statement.is_complete and statement.is_valid)
-            self.assertAlmostEqual(statement.balance_end, float(coda.new_balance), 2)
-        # The entries named without gap nor duplicate, in the journal's sequence.
-        names = (
-            self.journal_statements()
-            .line_ids.move_id.sorted("sequence_number")
-            .mapped("sequence_number")
-        )
-        self.assertEqual(names, list(range(names[0], names[0] + 120)))
-        self.assertFalse(self.journal.codabox_gap_count)
+        self.assert_whole()
         # Imported: a further call finds nothing to do.
         again = self.import_file(max_lines=50)
         self.assertFalse(again["statements"] or again["incomplete"])
@@ -119,3 +123,46 @@ class TestImportParts(BelgianCompanyCase):
         self.assertEqual(document.state, "imported", document.error_message)
         self.assertEqual(len(document.statement_ids), 2)
         self.assertEqual(len(document.statement_ids.line_ids), 120)
+
+    def test_an_upload_too_long_for_its_request_is_finished_by_the_daily_job(self):
+        """Import CODA with a request budget that fits less than the file: the first part is
+        imported in the request and said to be in progress, the file kept as a document of
+        the uploader, and the daily job's calls import the rest, part by part, into the same
+        statements as an import at once."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param(f"{PARAM_PREFIX}upload_time_budget", "0.1")
+        Param.set_param(f"{PARAM_PREFIX}cron_time_budget", "0.1")
+        user = new_test_user(
+            self.env,
+            login="long_upload_accountant",
+            groups="account.group_account_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        env = self.env(user=user)
+        upload = env["ir.attachment"].create({"name": "long.cod", "raw": self.data})
+        wizard = env["codabox.coda.import.wizard"].create(
+            {"attachment_ids": [Command.set(upload.ids)]}
+        )
+        wizard.action_import()
+        statement_results = wizard.line_ids.filtered("statement_id")
+        self.assertEqual(statement_results.mapped("status"), ["in_progress"])
+        self.assertIn("rest in the background", statement_results.message)
+        self.assertEqual(len(self.journal_statements().line_ids), MIN_IMPORT_PART)
+        document = self.env["codabox.document"].search([("uploaded_by_id", "=", user.id)])
+        self.assertEqual(document.state, "received")
+        self.assertEqual(document.coda_attachment_id.raw, self.data)
+        self.assertIn(user.partner_id, document.message_partner_ids)
+        document.with_user(user).check_access("read")  # the uploader follows it
+        calls = 0
+        while document.state == "received" and calls < 10:
+            calls += 1
+            self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+        self.assertEqual(calls, 2)  # 50 lines in the request, then 50 and 20
+        self.assertEqual(document.state, "imported", document.error_message)
+        self.assertEqual(document.statement_ids, self.journal_statements())
+        self.assert_whole()
+        # Had a part failed, the uploader would have been asked to look (a to-do of theirs).
+        self.assertFalse(document.activity_ids)
+        document._record_failure("The rest could not be imported.")
+        self.assertEqual(document.activity_ids.user_id, user)

@@ -1,11 +1,13 @@
 import base64
 import io
+import time
 import zipfile
 import zlib
 from pathlib import PurePath
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import config as odoo_config
 
 from ..exceptions import CodaUnknownAccountError, ZipRefused
 
@@ -17,6 +19,8 @@ ZIP_MAX_UNPACKED = 200 * 1024 * 1024
 ZIP_READ_CHUNK = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 ARCHIVE_SUFFIXES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
+# Seconds an upload imports for in its request when the server sets no CPU limit per request.
+DEFAULT_UPLOAD_BUDGET = 30
 
 
 class CodaImportWizardLine(models.TransientModel):
@@ -31,6 +35,7 @@ class CodaImportWizardLine(models.TransientModel):
     status = fields.Selection(
         [
             ("imported", "Imported"),
+            ("in_progress", "Import in progress"),
             ("skipped", "Already imported"),
             ("warning", "Warning"),
             ("refused", "Refused"),
@@ -280,13 +285,31 @@ class CodaImportWizard(models.TransientModel):
         )
         return self._reopen()
 
+    @api.model
+    def _time_budget(self):
+        """Seconds the files of one upload are imported for in its request: half of the
+        server's CPU limit per request (``limit_time_cpu``, 60 s by default), capped by the
+        system parameter ``upload_time_budget``. A statement too long for it is imported in
+        parts, the rest by the daily job (:meth:`_import_files`)."""
+        cpu = odoo_config.get("limit_time_cpu") or 0
+        derived = cpu / 2 if cpu > 0 else DEFAULT_UPLOAD_BUDGET
+        cap = float(
+            self.env["codabox.api"]._param("upload_time_budget", str(DEFAULT_UPLOAD_BUDGET))
+        )
+        return max(min(derived, cap), 0.1)
+
     def _import_files(self, files):
-        """Import each of ``files`` (see ``_coda_files``) on its own.
+        """Import each of ``files`` (see ``_coda_files``) on its own, within the request's
+        time budget (:meth:`_time_budget`): a statement too long for it is imported in part,
+        and its file kept as a CodaBox document "Received" whose rest the daily job imports
+        in parts, at once (``codabox.document._store_upload``).
 
         :return: ``(statements, results)``: the statements created, and the values of one
             result line per outcome
         """
         Statement = self.env["account.bank.statement"]
+        Document = self.env["codabox.document"]
+        deadline = time.monotonic() + self._time_budget()
         statements = Statement
         lines = []
         for filename, data, pdf, pdf_filename in files:
@@ -297,6 +320,7 @@ class CodaImportWizard(models.TransientModel):
                     filename=filename,
                     pdf=pdf,
                     pdf_filename=pdf_filename,
+                    max_lines=Document._lines_within(deadline),
                 )
             except CodaUnknownAccountError as error:
                 lines.append(
@@ -316,20 +340,11 @@ class CodaImportWizard(models.TransientModel):
                 lines.append({"filename": filename, "status": "refused", "message": error.args[0]})
                 continue
             statements |= result["statements"]
+            if result.get("incomplete"):
+                Document._store_upload(self.company_id, filename, data, pdf, pdf_filename, result)
+                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
             for statement in result["statements"]:
-                message = _(
-                    "%(statement)s imported in %(journal)s.",
-                    statement=statement.name,
-                    journal=statement.journal_id.display_name,
-                )
-                lines.append(
-                    {
-                        "filename": filename,
-                        "status": "imported",
-                        "statement_id": statement.id,
-                        "message": message,
-                    }
-                )
+                lines.append(self._statement_result(filename, statement))
             lines += [
                 {"filename": filename, "status": "skipped", "message": message}
                 for message in result["skipped"]
@@ -345,6 +360,34 @@ class CodaImportWizard(models.TransientModel):
             if summary:
                 lines.append({"filename": filename, "status": "reconciled", "message": summary})
         return statements, lines
+
+    @api.model
+    def _statement_result(self, filename, statement):
+        """The result line of a statement the upload created: imported, or in progress
+        (imported in part, the rest following in the background)."""
+        if statement.codabox_import_incomplete:
+            message = _(
+                "%(statement)s is long: %(count)s line(s) imported in %(journal)s so far, the "
+                'rest in the background in the next minutes (job "CodaBox: retrieve and '
+                'import new bank statements"; the file is kept in CodaBox Documents).',
+                statement=statement.name,
+                count=len(statement.line_ids),
+                journal=statement.journal_id.display_name,
+            )
+            status = "in_progress"
+        else:
+            message = _(
+                "%(statement)s imported in %(journal)s.",
+                statement=statement.name,
+                journal=statement.journal_id.display_name,
+            )
+            status = "imported"
+        return {
+            "filename": filename,
+            "status": status,
+            "statement_id": statement.id,
+            "message": message,
+        }
 
     def _reopen(self):
         return {

@@ -1,0 +1,27 @@
+"""What the addon's jobs share: their deadlines, and the PostgreSQL advisory locks that keep
+two processes from doing the same work at once (retrievals, file collections, uploads
+imported in parts, invoices sent)."""
+
+import time
+from contextlib import contextmanager
+
+
+def _past(deadline):
+    return deadline is not None and time.monotonic() > deadline
+
+
+@contextmanager
+def advisory_lock(env, namespace, key):
+    """Hold a PostgreSQL advisory lock for the block; yields False when another process
+    holds it. Transaction-level, in a cursor of its own: the work under it commits its
+    progress many times, and a killed process releases it with its connection."""
+    query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
+    if env.registry.in_test_mode():
+        # Odoo's HTTP tests serve every request from one transaction, through savepoints
+        # that a cursor of our own would break: the lock goes with that transaction.
+        env.cr.execute(query, (namespace, key))
+        yield env.cr.fetchone()[0]
+        return
+    with env.registry.cursor() as lock_cr:
+        lock_cr.execute(query, (namespace, key))
+        yield lock_cr.fetchone()[0]
