@@ -1,5 +1,6 @@
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import config as odoo_config
 
 from ..codabox_client import CodaboxClient, CodaboxError
 from ..exceptions import CodaboxUserError
@@ -7,6 +8,8 @@ from ..exceptions import CodaboxUserError
 PARAM_PREFIX = "l10n_be_codabox_connect."
 # CodaBox's production services; the demo and the tests point these system parameters at
 # the sandbox.
+# Seconds a click or an upload imports for in its request when the server sets no CPU limit.
+DEFAULT_REQUEST_BUDGET = 30
 DEFAULT_API_URL = "https://api.codabox.com"
 DEFAULT_MYCODABOX_URL = "https://mycodabox.com"
 
@@ -59,6 +62,17 @@ class CodaboxApi(models.AbstractModel):
     @api.model
     def _param(self, key, default=""):
         return self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key, default)
+
+    @api.model
+    def _request_time_budget(self):
+        """Seconds an upload (*Import CODA*) or a click on *Retrieve from CodaBox* imports
+        for in its request: half of the server's CPU limit per request (``limit_time_cpu``,
+        60 s by default), capped by the system parameter ``request_time_budget``. A
+        statement too long for it is imported in parts, the rest by the daily job."""
+        cpu = odoo_config.get("limit_time_cpu") or 0
+        derived = cpu / 2 if cpu > 0 else DEFAULT_REQUEST_BUDGET
+        cap = float(self._param("request_time_budget", str(DEFAULT_REQUEST_BUDGET)))
+        return max(min(derived, cap), 0.1)
 
     @api.model
     def _software_id(self):

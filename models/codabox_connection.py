@@ -676,7 +676,13 @@ class CodaboxConnection(models.Model):
         """ "Retrieve from CodaBox" now, with a notification saying what happened."""
         self.ensure_one()
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
-        return self._retrieval_notification(self._retrieve(with_commit=with_commit))
+        deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
+        result = self._retrieve(deadline, with_commit)
+        # What does not fit in the request's limits is left to the daily job, woken now.
+        result["left"] = not (result["complete"] or result["busy"] or result["error"])
+        if result["left"]:
+            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
+        return self._retrieval_notification(result)
 
     def _retrieval_notification(self, result, company=None):
         """The notification of a retrieval's (or a file collection's) ``result``, titled with
@@ -727,6 +733,13 @@ class CodaboxConnection(models.Model):
             )
         if result["error"]:
             lines.append(result["error"])
+        if result.get("left"):
+            lines.append(
+                _(
+                    "More is left than one click can import within the server's limits (a long "
+                    "statement, many documents): the daily job imports it in the next minutes."
+                )
+            )
         if not lines:
             lines.append(_("No new document from CodaBox."))
         level = "danger" if result["error"] else "warning" if failed else "success"

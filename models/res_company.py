@@ -1,3 +1,5 @@
+import time
+
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
@@ -128,15 +130,28 @@ class ResCompany(models.Model):
                     company=self.name,
                 )
             )
-        result = {"documents": self.env["codabox.document"], "busy": False, "error": False}
+        # Within the request's limits: what does not fit (a long statement's rest, documents
+        # not started) is left to the daily job, woken now.
+        deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
+        result = {
+            "documents": self.env["codabox.document"],
+            "busy": False,
+            "error": False,
+            "left": False,
+        }
         errors = []
-        for outcome in ([connection._retrieve(with_commit=with_commit)] if connection else []) + [
-            source._collect(with_commit=with_commit, companies=self) for source in sources
-        ]:
+        outcomes = [connection._retrieve(deadline, with_commit)] if connection else []
+        outcomes += [source._collect(deadline, with_commit, companies=self) for source in sources]
+        for outcome in outcomes:
             result["documents"] |= outcome["documents"]
             result["busy"] = result["busy"] or outcome["busy"]
             errors += [outcome["error"]] if outcome["error"] else []
+            result["left"] = result["left"] or not (
+                outcome["complete"] or outcome["busy"] or outcome["error"]
+            )
         result["error"] = "\n".join(errors) or False
+        if result["left"]:
+            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
         return self.env["codabox.connection"]._retrieval_notification(result, self)
 
     def _codabox_soda_journal(self):

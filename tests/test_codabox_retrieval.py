@@ -14,6 +14,7 @@ from odoo.tools.convert import convert_file
 from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
+from ..models.codabox_document import MIN_IMPORT_PART
 from .common import (
     PDF,
     TEST_OFFICE_PASSWORD,
@@ -614,6 +615,59 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
             self.assertAlmostEqual(Connection._cron_time_budget(), 3.0)
         with patch.dict(odoo_config.options, {**limits, "workers": 0}):
             self.assertAlmostEqual(Connection._cron_time_budget(), 60)
+
+    def test_a_click_leaves_what_does_not_fit_to_the_daily_job(self):
+        """A click with less time than a long statement needs (a request budget of 0.1 s):
+        it imports a first part, says that the daily job imports the rest, wakes the job,
+        and the job's calls finish the statement; CodaBox is told once it is whole."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param("l10n_be_codabox_connect.request_time_budget", "0.1")
+        Param.set_param("l10n_be_codabox_connect.cron_time_budget", "0.1")
+        iban = CLIENTS["a"][1]
+        (statement,) = generate_statements(
+            iban=iban,
+            holder_name="Web shop",
+            start_date=date(2026, 11, 2),
+            movements_per_statement=120,
+            globalisation_ratio=0,
+            seed=5,
+            first_coda_sequence=2,
+        )
+        (index,) = self._deliver(
+            "a",
+            {
+                "document_model": "coda",
+                "metadata": {
+                    "iban": iban,
+                    "currency": "EUR",
+                    "new_balance_date": statement.new_balance_date.isoformat(),
+                },
+                "cod": base64.b64encode(write_coda([statement])).decode(),
+                "pdf": base64.b64encode(PDF).decode(),
+            },
+        )
+        cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
+        triggers = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+
+        notification = self._retrieve("a")
+
+        self.assertIn("the daily job imports it", notification["params"]["message"])
+        (document,) = self._documents("a")
+        self.assertEqual(document.state, "received")
+        self.assertEqual(len(self._statements("a").line_ids), MIN_IMPORT_PART)
+        self.assertNotIn(index, self._acknowledged("a"))
+        self.assertGreater(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), triggers
+        )
+        for _call in range(6):
+            if index in self._acknowledged("a"):
+                break
+            self.env["codabox.connection"]._cron_retrieve(with_commit=False)
+        self.assertEqual(document.state, "imported", document.error_message)
+        self.assertEqual(len(self._statements("a").line_ids), 120)
+        self.assertFalse(self._statements("a").codabox_import_incomplete)
+        self.assertIn(index, self._acknowledged("a"))
+        self.assertEqual(len(self._documents("a")), 1)
 
     def test_lasting_problem_schedules_one_todo(self):
         self.sandbox.set_consent(OFFICE2_VAT, "cancelled")

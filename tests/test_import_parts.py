@@ -130,7 +130,7 @@ class TestImportParts(BelgianCompanyCase):
         the uploader, and the daily job's calls import the rest, part by part, into the same
         statements as an import at once."""
         Param = self.env["ir.config_parameter"].sudo()
-        Param.set_param(f"{PARAM_PREFIX}upload_time_budget", "0.1")
+        Param.set_param(f"{PARAM_PREFIX}request_time_budget", "0.1")
         Param.set_param(f"{PARAM_PREFIX}cron_time_budget", "0.1")
         user = new_test_user(
             self.env,

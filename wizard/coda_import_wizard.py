@@ -7,7 +7,6 @@ from pathlib import PurePath
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config as odoo_config
 
 from ..exceptions import CodaUnknownAccountError, ZipRefused
 
@@ -19,8 +18,6 @@ ZIP_MAX_UNPACKED = 200 * 1024 * 1024
 ZIP_READ_CHUNK = 1024 * 1024
 ZIP_MAGIC = b"PK\x03\x04"
 ARCHIVE_SUFFIXES = {".zip", ".7z", ".rar", ".tar", ".gz", ".tgz", ".bz2", ".xz"}
-# Seconds an upload imports for in its request when the server sets no CPU limit per request.
-DEFAULT_UPLOAD_BUDGET = 30
 
 
 class CodaImportWizardLine(models.TransientModel):
@@ -285,31 +282,18 @@ class CodaImportWizard(models.TransientModel):
         )
         return self._reopen()
 
-    @api.model
-    def _time_budget(self):
-        """Seconds the files of one upload are imported for in its request: half of the
-        server's CPU limit per request (``limit_time_cpu``, 60 s by default), capped by the
-        system parameter ``upload_time_budget``. A statement too long for it is imported in
-        parts, the rest by the daily job (:meth:`_import_files`)."""
-        cpu = odoo_config.get("limit_time_cpu") or 0
-        derived = cpu / 2 if cpu > 0 else DEFAULT_UPLOAD_BUDGET
-        cap = float(
-            self.env["codabox.api"]._param("upload_time_budget", str(DEFAULT_UPLOAD_BUDGET))
-        )
-        return max(min(derived, cap), 0.1)
-
     def _import_files(self, files):
         """Import each of ``files`` (see ``_coda_files``) on its own, within the request's
-        time budget (:meth:`_time_budget`): a statement too long for it is imported in part,
-        and its file kept as a CodaBox document "Received" whose rest the daily job imports
-        in parts, at once (``codabox.document._store_upload``).
+        time budget (``codabox.api._request_time_budget``): a statement too long for it is
+        imported in part, and its file kept as a CodaBox document "Received" whose rest the
+        daily job imports in parts, at once (``codabox.document._store_upload``).
 
         :return: ``(statements, results)``: the statements created, and the values of one
             result line per outcome
         """
         Statement = self.env["account.bank.statement"]
         Document = self.env["codabox.document"]
-        deadline = time.monotonic() + self._time_budget()
+        deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
         statements = Statement
         lines = []
         for filename, data, pdf, pdf_filename in files:
