@@ -4,7 +4,7 @@
 Runs against a throwaway copy of the benchmark database (dev/bench/run.py makes and drops it):
 the retrieval commits as it goes, as in production. The sandbox runs in this process; the
 accounting office allows Odoo once in MyCodaBox (its pages, as a browser would), then its
-companies are connected through the API, in stages (1, then up to 10, then up to 50
+companies are connected through the API, in stages (1, then up to 10, 50 and 200
 connected companies). A first retrieval of one document warms Odoo up. At each stage, the
 newly connected companies get 3 CODA files each (with their PDF) and
 ``codabox.connection._retrieve()`` runs for each of them in turn, as the daily job does:
@@ -12,7 +12,7 @@ timed, with the queries it runs and the HTTP requests the sandbox saw. A cost pe
 that stays flat from stage to stage does not grow with the number of connected companies
 (nor with the statements already imported).
 
-Usage: retrieval_bench.py -c CONF -d DB [--stages 1,10,50]  (prints JSON lines)
+Usage: retrieval_bench.py -c CONF -d DB [--stages 1,10,50,200]  (prints JSON lines)
 """
 
 import argparse
