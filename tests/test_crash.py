@@ -340,17 +340,7 @@ def test_daily_job_while_an_accountant_retrieves(prepared, tmp_path):
         go = tmp_path / "go"
         daily_job = world.start("daily-job", "cron", go=go)
         server, url = world.start_server("http-server", "--workers=0", "--max-cron-threads=0")
-        session = requests.Session()
-        login = session.post(
-            f"{url}/web/session/authenticate",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"db": world.database, **ACCOUNTANT},
-            },
-            timeout=60,
-        ).json()
-        assert login.get("result", {}).get("uid") == world.ids["accountant"], login
+        session = accountant_session(world, url)
         wait_for(lambda: daily_job.said("ready"), 90, "the daily job to load Odoo")
         answers, failures, stop = [], [], threading.Event()
 
@@ -554,16 +544,8 @@ def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp
         (statement,) = series("a", date(2026, 10, 5), 1, SEED + 41, movements=1500)
         cron = world.ids["cron"]
         query(world.db, "UPDATE ir_cron SET active = true, failure_count = 0 WHERE id = %s", [cron])
-        server, url = world.start_server(
-            "production-server",
-            "--workers=2",
-            "--max-cron-threads=1",
-            "--limit-time-real=80",
-            "--limit-time-real-cron=80",
-            "--limit-time-cpu=15",
-            log_level="info",
-        )
-        session = requests.Session()
+        server, url = production_server(world)
+        session = accountant_session(world, url)
         context = {"allowed_company_ids": [world.ids["companies"]["a"]]}
 
         def call(model, method, *args):
@@ -585,16 +567,6 @@ def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp
             assert "error" not in answer.json(), answer.json()["error"]
             return answer.json()["result"]
 
-        login = session.post(
-            f"{url}/web/session/authenticate",
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"db": world.database, **ACCOUNTANT},
-            },
-            timeout=60,
-        ).json()
-        assert login.get("result", {}).get("uid") == world.ids["accountant"], login
         data = base64.b64encode(write_coda([statement])).decode()
         upload = call("ir.attachment", "create", {"name": "long-upload.cod", "datas": data})
         wizard = call(
@@ -619,11 +591,7 @@ def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp
             return rows and rows[0][0] != "received"
 
         wait_for(imported, 300, "the daily job to import the rest of the upload", interval=1)
-        killed = [
-            line
-            for line in server.output().splitlines()
-            if "timeout after" in line or "CPU time limit" in line or "timed out" in line
-        ]
+        killed = killed_workers(server)
         world.kill(server, server=True)
         assert not killed, "workers were killed:\n" + "\n".join(killed)
         assert not server.problems(), "the server logged errors:\n" + "\n".join(
@@ -650,6 +618,41 @@ def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp
         assert lines >= 1500, lines
 
 
+def production_server(world):
+    """``odoo-bin`` as in production, with tight limits: two HTTP workers and a cron worker,
+    15 s of CPU per request or unit of work, 80 s of real time."""
+    return world.start_server(
+        "production-server",
+        "--workers=2",
+        "--max-cron-threads=1",
+        "--limit-time-real=80",
+        "--limit-time-real-cron=80",
+        "--limit-time-cpu=15",
+        log_level="info",
+    )
+
+
+def accountant_session(world, url):
+    """An HTTP session of the accountant, logged in on the server at ``url``."""
+    session = requests.Session()
+    login = session.post(
+        f"{url}/web/session/authenticate",
+        json={"jsonrpc": "2.0", "method": "call", "params": {"db": world.database, **ACCOUNTANT}},
+        timeout=60,
+    ).json()
+    assert login.get("result", {}).get("uid") == world.ids["accountant"], login
+    return session
+
+
+def killed_workers(server):
+    """The lines of the server's log that say a worker was killed at a limit."""
+    return [
+        line
+        for line in server.output().splitlines()
+        if "timeout after" in line or "CPU time limit" in line or "timed out" in line
+    ]
+
+
 def run_production_server(world):
     """Run the daily job in ``odoo-bin --workers=2 --max-cron-threads=1`` with tight limits
     until every delivered document is imported and acknowledged; then check that no worker
@@ -662,15 +665,7 @@ def run_production_server(world):
         "nextcall = (now() at time zone 'UTC') - interval '1 minute' WHERE id = %s",
         [cron],
     )
-    server, _url = world.start_server(
-        "production-server",
-        "--workers=2",
-        "--max-cron-threads=1",
-        "--limit-time-real=80",
-        "--limit-time-real-cron=80",
-        "--limit-time-cpu=15",
-        log_level="info",
-    )
+    server, _url = production_server(world)
     started = time.monotonic()
     with contextlib.closing(pg_connect("postgres")) as postgres:
 
@@ -726,11 +721,7 @@ def run_production_server(world):
         "FROM ir_cron_progress WHERE cron_id = %s",
         [cron],
     )[0]
-    killed = [
-        line
-        for line in server.output().splitlines()
-        if "timeout after" in line or "CPU time limit" in line or "timed out" in line
-    ]
+    killed = killed_workers(server)
     world.kill(server, server=True)
     assert not killed, "cron workers were killed:\n" + "\n".join(killed)
     assert (active, failures, timed_out) == (True, 0, 0), (
