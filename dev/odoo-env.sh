@@ -1,12 +1,12 @@
 # Shared by the dev/ scripts (sourced, not run): where things are, and how to run Odoo.
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-VENV="$ROOT/.venv"
-STATE="$ROOT/.odoo"
+# shellcheck source=dev/series.sh
+source "$ROOT/dev/series.sh"
 CONF="$STATE/odoo.conf"
 ADDON_LINK="$STATE/addons/l10n_be_codabox_connect"
 ADDON_PACKAGE=odoo.addons.l10n_be_codabox_connect
 [ -f "$STATE/odoo-src" ] && [ -x "$VENV/bin/python" ] \
-    || { echo "$(basename "$0"): run 'make setup' first" >&2; exit 1; }
+    || { echo "$(basename "$0"): run 'ODOO_SERIES=$ODOO_SERIES make setup' first" >&2; exit 1; }
 ODOO_SRC=$(cat "$STATE/odoo-src")
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-$(id -un)}
 
