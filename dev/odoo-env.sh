@@ -17,11 +17,11 @@ create_belgian_db() {
     local db=$1
     dropdb --if-exists --force "$db" 2>/dev/null || true
     rm -rf "$STATE/data/filestore/$db"
-    odoo_bin -d "$db" -i base --stop-after-init --log-level=warn --without-demo=all
+    odoo_bin -d "$db" -i base --stop-after-init --log-level=warn --without-demo=$WITHOUT_DEMO
     psql -q -d "$db" -c "UPDATE res_partner SET country_id = (SELECT id FROM res_country WHERE code = 'BE'),
                              city = 'Brussel', zip = '1000'
                          WHERE id = (SELECT partner_id FROM res_company WHERE id = 1)"
-    odoo_bin -d "$db" -i l10n_be --stop-after-init --log-level=warn --without-demo=all
+    odoo_bin -d "$db" -i l10n_be --stop-after-init --log-level=warn --without-demo=$WITHOUT_DEMO
 }
 
 # PYTEST_ARGS: the arguments of dev/test.sh and dev/test_oca.sh for pytest --pyargs, the addon's

@@ -7,11 +7,12 @@
 #   19.0    ~/.cache/odoo-src/19.0      .venv-19.0    .odoo-19.0    codabox_test_19, ...
 #
 # ODOO_SRC, when set, names the source instead; dev/setup.sh checks that it is of the series.
+# WITHOUT_DEMO: the value of Odoo's --without-demo (18.0: modules or "all"; 19.0: a boolean).
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 ODOO_SERIES=${ODOO_SERIES:-18.0}
 case "$ODOO_SERIES" in
-    18.0) SERIES_SUFFIX="" DB_SUFFIX="" ;;
-    19.0) SERIES_SUFFIX="-19.0" DB_SUFFIX="_19" ;;
+    18.0) SERIES_SUFFIX="" DB_SUFFIX="" WITHOUT_DEMO=all ;;
+    19.0) SERIES_SUFFIX="-19.0" DB_SUFFIX="_19" WITHOUT_DEMO=True ;;
     *) echo "$(basename "$0"): ODOO_SERIES=$ODOO_SERIES: this addon runs on 18.0 (the default) or 19.0" >&2; exit 1 ;;
 esac
 VENV="$ROOT/.venv$SERIES_SUFFIX"

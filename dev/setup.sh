@@ -37,7 +37,7 @@ ODOO_SRC=$(cd "$ODOO_SRC" && pwd)
 if [ ! -x "$VENV/bin/python" ]; then
     command -v "$PYTHON" >/dev/null || fail "Python 3.11 not found: install it (Debian: apt-get install python3.11 python3.11-venv) or set PYTHON=/path/to/python3.11."
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-        || fail "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); Odoo $ODOO_SERIES here runs on 3.11: set PYTHON=/path/to/python3.11."
+        || fail "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); Odoo ${ODOO_SERIES%.0} here needs 3.11: set PYTHON=/path/to/python3.11."
     step "creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
@@ -115,7 +115,28 @@ fi
 # The addons path needs this repository under its module name, whatever the checkout is called.
 mkdir -p "$STATE/addons" "$STATE/data"
 LINK="$STATE/addons/l10n_be_codabox_connect"
-[ "$(readlink "$LINK" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$LINK"
+MANIFEST_SERIES=$(grep -oE '"version": "[0-9]+\.[0-9]+' "$ROOT/__manifest__.py" | grep -oE '[0-9]+\.[0-9]+$')
+if [ "$MANIFEST_SERIES" = "$ODOO_SERIES" ]; then
+    # The manifest's own series: a link to the repository.
+    [ -L "$LINK" ] || rm -rf "$LINK"
+    [ "$(readlink "$LINK" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$LINK"
+else
+    # Another series (19.0 on the 18.0 branch): Odoo refuses a module whose version names
+    # another series, so the module is a directory of links to the repository's entries, the
+    # same code, with a __manifest__.py of its own whose version only says this series, as the
+    # series' release branch will (README: releasing for 19.0).
+    [ ! -L "$LINK" ] || rm "$LINK"
+    mkdir -p "$LINK"
+    find "$LINK" -maxdepth 1 -type l ! -exec test -e {} \; -delete
+    for entry in "$ROOT"/* "$ROOT"/.[!.]*; do
+        name=$(basename "$entry")
+        [ "$name" = __manifest__.py ] || [ "$(readlink "$LINK/$name" 2>/dev/null)" = "$entry" ] \
+            || ln -sfn "$entry" "$LINK/$name"
+    done
+    sed "s/\"version\": \"$MANIFEST_SERIES\./\"version\": \"$ODOO_SERIES./" "$ROOT/__manifest__.py" > "$LINK/__manifest__.py.new"
+    if cmp -s "$LINK/__manifest__.py.new" "$LINK/__manifest__.py"; then rm "$LINK/__manifest__.py.new"
+    else mv "$LINK/__manifest__.py.new" "$LINK/__manifest__.py"; fi
+fi
 CONF="$STATE/odoo.conf"
 cat > "$CONF.new" <<EOF
 [options]
@@ -124,11 +145,10 @@ data_dir = $STATE/data
 db_host = $PGHOST
 db_port = $PGPORT
 db_user = $PGUSER
-db_password = False
 http_interface = 127.0.0.1
 http_port = 8069
 list_db = True
-without_demo = all
+without_demo = $WITHOUT_DEMO
 EOF
 if cmp -s "$CONF.new" "$CONF"; then rm "$CONF.new"; else mv "$CONF.new" "$CONF"; step "wrote $CONF"; fi
 echo "$ODOO_SRC" > "$STATE/odoo-src"

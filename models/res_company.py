@@ -1,7 +1,16 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..compat import sql_constraints
 
+
+@sql_constraints(
+    (
+        "codabox_client_code_unique",
+        "unique(codabox_client_code)",
+        "Two companies cannot have the same CodaBox client code.",
+    ),
+)
 class ResCompany(models.Model):
     _inherit = "res.company"
 
@@ -56,14 +65,6 @@ class ResCompany(models.Model):
         help="The company's client code at CodaBox: the name of its folder in CodaBox's file "
         "delivery (SFTP, FTPES).",
     )
-
-    _sql_constraints = [
-        (
-            "codabox_client_code_unique",
-            "unique(codabox_client_code)",
-            "Two companies cannot have the same CodaBox client code.",
-        ),
-    ]
 
     def _codabox_office_vat(self):
         """The office VAT: the accounting firm's, else the setting, normalised (BE0123456789)."""

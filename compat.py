@@ -1,0 +1,70 @@
+"""Where Odoo 18.0 and 19.0 differ for this addon, and only that: the one place of the code base
+that looks at Odoo's version (the XML's one exception, the groups of two server actions, says
+so where it is: views/account_bank_statement_views.xml).
+
+The same code runs on both series (README: "Odoo 19.0"); every name here does on the running
+series what the other does on the other one.
+"""
+
+from odoo import release
+
+from odoo.addons.base.models import ir_cron
+
+ODOO_19 = release.version_info[0] >= 19
+
+if ODOO_19:
+    from odoo.fields import Domain
+    from odoo.models import Constraint
+
+    #: Odoo calls a cron job that reports work remaining again at once, at least this many
+    #: times in a row, all within one worker's time limits.
+    CRON_CALLS_IN_A_ROW = ir_cron.MIN_RUNS_PER_JOB
+    #: The groups of a user, a server action, a menu (``res.users.group_ids`` since 19.0).
+    GROUPS_FIELD = "group_ids"
+    #: The accounts still in use: 19.0 archives an account where 18.0 deprecates it.
+    ACCOUNT_IN_USE = [("active", "=", True)]
+else:
+    from odoo.osv import expression as Domain  # noqa: N812 (its AND and OR, as 19's Domain)
+
+    CRON_CALLS_IN_A_ROW = ir_cron.MAX_BATCH_PER_CRON_JOB
+    GROUPS_FIELD = "groups_id"
+    ACCOUNT_IN_USE = [("deprecated", "=", False)]
+
+__all__ = [
+    "ACCOUNT_IN_USE",
+    "CRON_CALLS_IN_A_ROW", "Domain", "GROUPS_FIELD", "ODOO_19", "sql_constraints"]
+
+
+def sql_constraints(*constraints):
+    """Class decorator: the model's SQL constraints, each ``(name, definition, message)``.
+
+    18.0 reads them from ``_sql_constraints``; 19.0 warns about that attribute and wants a
+    ``models.Constraint`` attribute ``_<name>`` each, made into the same database constraint
+    (``<table>_<name>``) with the same translated message.
+    """
+
+    def decorate(cls):
+        if not ODOO_19:
+            cls._sql_constraints = list(constraints)
+            return cls
+        for name, definition, message in constraints:
+            constraint = Constraint(definition, message)
+            setattr(cls, f"_{name}", constraint)
+            # Python names a class attribute's descriptor only when the class is made.
+            constraint.__set_name__(cls, f"_{name}")
+        return cls
+
+    return decorate
+
+
+def notify_cron_progress(cron, done, remaining):
+    """Tell Odoo how far a call of the cron job got, so that it calls it again at once while
+    ``remaining`` is not 0 (out of a cron run, nothing to tell).
+
+    19.0 deprecates ``_notify_progress`` for ``_commit_progress``, which also commits: the
+    callers have committed their work already when they run as the cron job.
+    """
+    if not ODOO_19:
+        cron._notify_progress(done=done, remaining=remaining)
+    elif cron.env.context.get("ir_cron_progress_id"):
+        cron._commit_progress(done, remaining=remaining)
