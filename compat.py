@@ -1,12 +1,15 @@
-"""Where Odoo 18.0 and 19.0 differ for this addon, and only that: the one place of the code base
-that looks at Odoo's version (the XML's one exception, the groups of two server actions, says
-so where it is: views/account_bank_statement_views.xml).
+"""Where Odoo 18.0 and 19.0 differ for this addon, and only that: the one place of the Python
+code that looks at Odoo's version. The XML data cannot import it: there, the eval context's
+``version`` chooses the groups field of two server actions
+(views/account_bank_statement_views.xml) and the parent of two menus (Configuration > Banks
+on 18.0, which 19.0 no longer has), each with a comment.
 
 The same code runs on both series (README: "Odoo 19.0"); every name here does on the running
 series what the other does on the other one.
 """
 
 from odoo import release
+from odoo.tools import config
 
 from odoo.addons.base.models import ir_cron
 
@@ -32,7 +35,16 @@ else:
 
 __all__ = [
     "ACCOUNT_IN_USE",
-    "CRON_CALLS_IN_A_ROW", "Domain", "GROUPS_FIELD", "ODOO_19", "sql_constraints"]
+    "CRON_CALLS_IN_A_ROW",
+    "Domain",
+    "GROUPS_FIELD",
+    "ODOO_19",
+    "group_users",
+    "notify_cron_progress",
+    "registry_in_test_mode",
+    "sql_constraints",
+    "test_database",
+]
 
 
 def sql_constraints(*constraints):
@@ -68,3 +80,25 @@ def notify_cron_progress(cron, done, remaining):
         cron._notify_progress(done=done, remaining=remaining)
     elif cron.env.context.get("ir_cron_progress_id"):
         cron._commit_progress(done, remaining=remaining)
+
+
+def test_database():
+    """The database the tests run in, the first of Odoo's ``-d``: 19.0 holds ``db_name`` as a
+    list, 18.0 as a comma-separated string."""
+    names = config["db_name"]
+    return (names if ODOO_19 else names.split(","))[0]
+
+
+def group_users(group):
+    """The group's users, those of the groups that imply it included (18.0's ``users``;
+    19.0 keeps only the users put in the group itself in ``user_ids``)."""
+    return group.all_user_ids if ODOO_19 else group.users
+
+
+def registry_in_test_mode(registry):
+    """Whether Odoo's HTTP tests hold the registry: every request then runs in the test's
+    transaction, and a new cursor is a savepoint in it. 19.0 no longer says so itself: its
+    tests replace the registry's ``cursor`` method by one of their own."""
+    if not ODOO_19:
+        return registry.in_test_mode()
+    return "cursor" in vars(registry)

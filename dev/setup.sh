@@ -127,11 +127,13 @@ else
     # series' release branch will (README: releasing for 19.0).
     [ ! -L "$LINK" ] || rm "$LINK"
     mkdir -p "$LINK"
-    find "$LINK" -maxdepth 1 -type l ! -exec test -e {} \; -delete
-    for entry in "$ROOT"/* "$ROOT"/.[!.]*; do
+    find "$LINK" -maxdepth 1 -type l \( -name ".*" -o ! -exec test -e {} \; \) -delete
+    # Hidden entries (.venv, .odoo: that link again) left out, as Odoo's exporter reads the
+    # addon (dev/i18n.sh).
+    for entry in "$ROOT"/*; do
         name=$(basename "$entry")
-        [ "$name" = __manifest__.py ] || [ "$(readlink "$LINK/$name" 2>/dev/null)" = "$entry" ] \
-            || ln -sfn "$entry" "$LINK/$name"
+        [ "$name" = __manifest__.py ] || [ "$name" = __pycache__ ] \
+            || [ "$(readlink "$LINK/$name" 2>/dev/null)" = "$entry" ] || ln -sfn "$entry" "$LINK/$name"
     done
     sed "s/\"version\": \"$MANIFEST_SERIES\./\"version\": \"$ODOO_SERIES./" "$ROOT/__manifest__.py" > "$LINK/__manifest__.py.new"
     if cmp -s "$LINK/__manifest__.py.new" "$LINK/__manifest__.py"; then rm "$LINK/__manifest__.py.new"

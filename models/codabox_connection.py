@@ -9,7 +9,13 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
 
-from ..compat import CRON_CALLS_IN_A_ROW, notify_cron_progress, sql_constraints
+from ..compat import (
+    CRON_CALLS_IN_A_ROW,
+    group_users,
+    notify_cron_progress,
+    registry_in_test_mode,
+    sql_constraints,
+)
 from ..codabox_client import (
     FORMATS,
     CodaboxError,
@@ -38,7 +44,7 @@ def advisory_lock(env, namespace, key):
     holds it. Transaction-level, in a cursor of its own: the work under it commits its
     progress many times, and a killed process releases it with its connection."""
     query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-    if env.registry.in_test_mode():
+    if registry_in_test_mode(env.registry):
         # Odoo's HTTP tests serve every request from one transaction, through savepoints
         # that a cursor of our own would break: the lock goes with that transaction.
         env.cr.execute(query, (namespace, key))
@@ -548,10 +554,9 @@ class CodaboxConnection(models.Model):
         administrator. Overridable."""
         self.ensure_one()
         company = self.company_id
-        managers = (
-            self.env.ref("account.group_account_manager")
-            .sudo()  # sudo: reading the group's members
-            .users.filtered(lambda u: company in u.company_ids and not u.share)
+        # sudo: reading the group's members
+        managers = group_users(self.env.ref("account.group_account_manager").sudo()).filtered(
+            lambda u: company in u.company_ids and not u.share
         )
         if self.create_uid in managers:
             return self.create_uid

@@ -1,7 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
-from ..compat import sql_constraints
+from ..compat import group_users, sql_constraints
 
 
 @sql_constraints(
@@ -166,10 +166,9 @@ class ResCompany(models.Model):
         journal's statements): its first accounting administrator, else the database's
         administrator. Overridable."""
         self.ensure_one()
-        managers = (
-            self.env.ref("account.group_account_manager")
-            .sudo()  # sudo: reading the group's members
-            .users.filtered(lambda u: self in u.company_ids and not u.share)
+        # sudo: reading the group's members
+        managers = group_users(self.env.ref("account.group_account_manager").sudo()).filtered(
+            lambda u: self in u.company_ids and not u.share
         )
         return managers.sorted("id")[:1] or self.env.ref("base.user_admin")
 

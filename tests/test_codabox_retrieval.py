@@ -11,6 +11,7 @@ from odoo.tests.common import tagged
 from odoo.tools import config as odoo_config
 from odoo.tools.convert import convert_file
 
+from ..compat import GROUPS_FIELD
 from ..codabox_client import CodaboxClient
 from ..dev.codagen import generate_statements, write_coda
 from ..models.codabox_connection import LOCK_NAMESPACE
@@ -179,7 +180,7 @@ class TestCodaboxRetrieval(SandboxMixin, BelgianCompanyCase):
                 "login": "accountant_a",
                 "company_id": self.companies["a"].id,
                 "company_ids": [fields.Command.set(self.companies["a"].ids)],
-                "groups_id": [fields.Command.set(self.env.ref("account.group_account_user").ids)],
+                GROUPS_FIELD: [fields.Command.set(self.env.ref("account.group_account_user").ids)],
             }
         )
         self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(accountant)._visible_menu_ids())

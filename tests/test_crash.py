@@ -23,6 +23,7 @@ import requests
 
 from odoo.tools import config
 
+from ..compat import test_database
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
 from .crash_harness import (
@@ -56,7 +57,7 @@ def prepared(tmp_path_factory):
         prepared = prepared_database(work_dir)
         yield prepared
     finally:
-        drop_database(f"{config['db_name'].split(',')[0]}_crash")
+        drop_database(f"{test_database()}_crash")
 
 
 def add_fault(world, **spec):

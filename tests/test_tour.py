@@ -18,6 +18,7 @@ from datetime import date
 from odoo import Command
 from odoo.tests.common import HOST, ChromeBrowser, tagged
 
+from ..compat import GROUPS_FIELD
 from ..dev.codagen import generate_statements, write_coda
 from .common import BelgianCompanyHttpCase, OfficeClientsMixin, coda_document
 from .parties import (
@@ -286,7 +287,7 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
         self.assertIn(self.invoice_b.payment_state, ("paid", "in_payment"))
 
         # The menus of Invoicing > Accounting are the accountants'.
-        self.env.ref("base.user_admin").groups_id |= self.env.ref("account.group_account_user")
+        self.env.ref("base.user_admin")[GROUPS_FIELD] |= self.env.ref("account.group_account_user")
 
         # Invoicing > Accounting > CodaBox Documents: the failed document, "Create journal" in
         # a dialog, then "Retry import": the statement goes into the new journal.
