@@ -8,10 +8,11 @@ The same code runs on both series (README: "Odoo 19.0"); every name here does on
 series what the other does on the other one.
 """
 
-from odoo import release
-from odoo.tools import config
+import time
 
+from odoo import release
 from odoo.addons.base.models import ir_cron
+from odoo.tools import config
 
 ODOO_19 = release.version_info[0] >= 19
 
@@ -27,7 +28,7 @@ if ODOO_19:
     #: The accounts still in use: 19.0 archives an account where 18.0 deprecates it.
     ACCOUNT_IN_USE = [("active", "=", True)]
 else:
-    from odoo.osv import expression as Domain  # noqa: N812 (its AND and OR, as 19's Domain)
+    from odoo.osv import expression as Domain
 
     CRON_CALLS_IN_A_ROW = ir_cron.MAX_BATCH_PER_CRON_JOB
     GROUPS_FIELD = "groups_id"
@@ -36,9 +37,9 @@ else:
 __all__ = [
     "ACCOUNT_IN_USE",
     "CRON_CALLS_IN_A_ROW",
-    "Domain",
     "GROUPS_FIELD",
     "ODOO_19",
+    "Domain",
     "group_users",
     "notify_cron_progress",
     "registry_in_test_mode",
@@ -69,17 +70,35 @@ def sql_constraints(*constraints):
     return decorate
 
 
-def notify_cron_progress(cron, done, remaining):
+def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None):
     """Tell Odoo how far a call of the cron job got, so that it calls it again at once while
     ``remaining`` is not 0 (out of a cron run, nothing to tell).
 
     19.0 deprecates ``_notify_progress`` for ``_commit_progress``, which also commits: the
-    callers have committed their work already when they run as the cron job.
+    callers have committed their work already when they run as the cron job
+    (``with_commit``); without, the progress is only written, as 18.0 does.
+
+    18.0 calls a job with work remaining again at most ``CRON_CALLS_IN_A_ROW`` times in one
+    unit of work, the calls' ``budget`` (seconds) being sized for that; 19.0 calls it again
+    at least that many times and for at least ``MIN_TIME_PER_JOB`` seconds, which may
+    outlast a worker's limits. Past ``CRON_CALLS_IN_A_ROW`` budgets, a call then ends the
+    unit of work (nothing remaining for it) and triggers the job at once, in a new one.
     """
     if not ODOO_19:
         cron._notify_progress(done=done, remaining=remaining)
-    elif cron.env.context.get("ir_cron_progress_id"):
+        return
+    context = cron.env.context
+    if not (progress_id := context.get("ir_cron_progress_id")):
+        return
+    started = context.get("cron_end_time", float("inf")) - ir_cron.MIN_TIME_PER_JOB
+    if remaining and budget and time.monotonic() - started > CRON_CALLS_IN_A_ROW * budget:
+        cron._trigger()
+        remaining = 0
+    if with_commit:
         cron._commit_progress(done, remaining=remaining)
+    else:
+        progress = cron.env["ir.cron.progress"].sudo().browse(progress_id)
+        progress.write({"done": done, "remaining": remaining})
 
 
 def test_database():

@@ -491,7 +491,7 @@ class DemoData:
         self._ensure(admin, {"company_id": companies[0].id})
         # "Show Full Accounting Features": bank statements, reconciliation and the settings'
         # accounting blocks (CodaBox's among them) are hidden from Community users without it.
-        from compat import GROUPS_FIELD  # noqa: PLC0415 (Odoo's, loaded by now)
+        from compat import GROUPS_FIELD
 
         full_accounting = self.env.ref("account.group_account_user")
         if full_accounting not in admin[GROUPS_FIELD]:

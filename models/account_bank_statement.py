@@ -133,9 +133,10 @@ class AccountBankStatement(models.Model):
                     statements=", ".join(self.mapped("name")),
                 )
             )
-        journals = self.journal_id
-        self.line_ids.unlink()
+        journals, lines = self.journal_id, self.line_ids
+        # The statement first: Odoo (19.0) refuses to delete a valid statement's transactions.
         self.unlink()
+        lines.unlink()
         journals._codabox_check_continuity()
         return {"type": "ir.actions.act_window_close"}
 

@@ -9,19 +9,19 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
 
-from ..compat import (
-    CRON_CALLS_IN_A_ROW,
-    group_users,
-    notify_cron_progress,
-    registry_in_test_mode,
-    sql_constraints,
-)
 from ..codabox_client import (
     FORMATS,
     CodaboxError,
     CodaboxRateLimited,
     ConsentNotValid,
     CredentialsRefused,
+)
+from ..compat import (
+    CRON_CALLS_IN_A_ROW,
+    group_users,
+    notify_cron_progress,
+    registry_in_test_mode,
+    sql_constraints,
 )
 from .codabox_document import FINAL_STATES
 
@@ -625,7 +625,8 @@ class CodaboxConnection(models.Model):
         process retrieves right now is looked at again a minute later. Nothing here writes a
         connection: only its retrieval does, under its lock.
         """
-        deadline = time.monotonic() + self._cron_time_budget()
+        budget = self._cron_time_budget()
+        deadline = time.monotonic() + budget
         connected = self.sudo().search([("state", "=", "connected")])  # sudo: the system's job
         now = fields.Datetime.now()
         due = self._cron_due(connected).sorted(
@@ -660,7 +661,7 @@ class CodaboxConnection(models.Model):
             )
         done += collected
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
-        notify_cron_progress(cron, done, len(remaining) + sources_due)
+        notify_cron_progress(cron, done, len(remaining) + sources_due, with_commit, budget)
         if remaining or sources_due:
             cron._trigger()  # wakes a sleeping cron worker too
         elif wake_at:

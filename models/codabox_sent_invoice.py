@@ -307,14 +307,15 @@ class CodaboxSentInvoice(models.Model):
         """The job sending sales invoices: every entry not sent yet, oldest first, within the
         time a cron call may take (see codabox.connection._cron_time_budget); triggered when
         an invoice is posted, and daily for the retries."""
-        deadline = time.monotonic() + self.env["codabox.connection"]._cron_time_budget()
+        budget = self.env["codabox.connection"]._cron_time_budget()
+        deadline = time.monotonic() + budget
         # sudo: the system's job.
         pending = self.sudo().search([("state", "!=", "sent")], order="id")
         sent = pending._send(with_commit=with_commit, deadline=deadline)
         # Entries never tried because the time was up: Odoo calls the job again at once.
         remaining = self.sudo().search_count([("state", "=", "to_send")])
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_send_invoices")
-        notify_cron_progress(cron, len(sent), remaining)
+        notify_cron_progress(cron, len(sent), remaining, with_commit, budget)
         return True
 
     @api.model

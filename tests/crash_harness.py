@@ -40,8 +40,8 @@ from psycopg2 import sql
 import odoo
 from odoo.tools import config
 
-from ..compat import test_database
 from ..codabox_client import CodaboxClient
+from ..compat import test_database
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
 from .parties import (

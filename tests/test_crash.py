@@ -21,8 +21,6 @@ from datetime import date
 import pytest
 import requests
 
-from odoo.tools import config
-
 from ..compat import test_database
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError

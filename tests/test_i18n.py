@@ -62,7 +62,9 @@ def code_terms(cr):
             # 19.0's exporter opens the data files by their path as the addon was loaded,
             # which must then be on the path: dev/setup.sh links the addon for 19.0 in a
             # directory of links to its entries, hidden ones left out, as here.
-            with patch.object(odoo.addons, "__path__", odoo.addons.__path__ if ODOO_19 else [addons]):
+            with patch.object(
+                odoo.addons, "__path__", odoo.addons.__path__ if ODOO_19 else [addons]
+            ):
                 reader = TranslationModuleReader(cr, modules=[MODULE])
         finally:
             logger.removeHandler(collect)
