@@ -40,11 +40,11 @@ __all__ = [
     "GROUPS_FIELD",
     "ODOO_19",
     "Domain",
+    "database_under_test",
     "group_users",
     "notify_cron_progress",
     "registry_in_test_mode",
     "sql_constraints",
-    "test_database",
 ]
 
 
@@ -101,7 +101,7 @@ def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None):
         progress.write({"done": done, "remaining": remaining})
 
 
-def test_database():
+def database_under_test():
     """The database the tests run in, the first of Odoo's ``-d``: 19.0 holds ``db_name`` as a
     list, 18.0 as a comma-separated string."""
     names = config["db_name"]

@@ -41,7 +41,7 @@ import odoo
 from odoo.tools import config
 
 from ..codabox_client import CodaboxClient
-from ..compat import test_database
+from ..compat import database_under_test
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
 from .parties import (
@@ -166,7 +166,7 @@ def database_exists(name):
 def copy_of_template(suffix):
     """A new database ``<test database>_<suffix>``, a copy of ``<test database>_template``
     (made first when dev/test.sh left none); its name."""
-    test_db = test_database()
+    test_db = database_under_test()
     template = f"{test_db}_template"
     if not database_exists(template):
         build_template(test_db, template)

@@ -21,7 +21,7 @@ from datetime import date
 import pytest
 import requests
 
-from ..compat import test_database
+from ..compat import database_under_test
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
 from .crash_harness import (
@@ -55,7 +55,7 @@ def prepared(tmp_path_factory):
         prepared = prepared_database(work_dir)
         yield prepared
     finally:
-        drop_database(f"{test_database()}_crash")
+        drop_database(f"{database_under_test()}_crash")
 
 
 def add_fault(world, **spec):

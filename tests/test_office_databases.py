@@ -16,7 +16,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
-from ..compat import GROUPS_FIELD, test_database
+from ..compat import GROUPS_FIELD, database_under_test
 from ..sandbox.testing import running_sandbox
 from .common import coda_document
 from .crash_harness import create_database, database_exists, drop_database
@@ -59,7 +59,7 @@ class Database:
 @pytest.fixture(scope="module")
 def office():
     """Databases A and B, and the sandbox: CodaBox knows the office and its four clients."""
-    template = f"{test_database()}_template"
+    template = f"{database_under_test()}_template"
     if not database_exists(template):
         pytest.fail(f"{template} is missing: run the tests through dev/test.sh")
     seed = office_clients_seed(COMPANIES)
