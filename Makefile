@@ -1,5 +1,6 @@
 # The README's commands. Each target sets up what is missing first (dev/setup.sh is quick
-# when everything is already there).
+# when everything is already there). They run Odoo 18.0; ODOO_SERIES=19.0 make <target> runs
+# the same on Odoo 19.0, with its own source, venv, state and databases (dev/series.sh).
 .PHONY: setup test test-oca test-odoo demo check-demo lint sandbox bench bench-quick clean
 
 setup:
@@ -36,7 +37,7 @@ bench-quick: setup
 	@BENCH_QUICK=1 bash dev/bench.sh
 
 sandbox: setup
-	@.venv/bin/python -m sandbox --port 8070 --state .odoo/sandbox-state.json
+	@. dev/series.sh && "$$VENV/bin/python" -m sandbox --port 8070 --state "$$STATE/sandbox-state.json"
 
 clean:
-	rm -rf .venv .odoo
+	rm -rf .venv .odoo .venv-19.0 .odoo-19.0

@@ -29,7 +29,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 make -s -C "$ROOT" setup >/dev/null
 # shellcheck source=dev/odoo-env.sh
 source "$ROOT/dev/odoo-env.sh"
-DB=${CHECK_DEMO_DB:-codabox_demo_check}
+DB=${CHECK_DEMO_DB:-codabox_demo_check$DB_SUFFIX}
 DB2="${DB}_2"
 TEMPLATE="${DB}_template"
 PORT=${CHECK_DEMO_PORT:-8169}
@@ -42,7 +42,7 @@ LOG="$STATE/check-demo.log"
 LOG2="$STATE/check-demo-2.log"
 # The first database's office password, for the further one (as the user notes it).
 PASSWORD_FILE="$STATE/check-demo-office-password"
-if [ "$DB" = codabox_demo ] || [ "$DB2" = codabox_demo ]; then
+if [ "$DB" = "codabox_demo$DB_SUFFIX" ] || [ "$DB2" = "codabox_demo$DB_SUFFIX" ]; then
     echo "check-demo: CHECK_DEMO_DB must not be the demo's own database (it is dropped)" >&2
     exit 2
 fi

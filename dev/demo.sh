@@ -32,13 +32,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/odoo-env.sh
 source "$ROOT/dev/odoo-env.sh"
-DB=${DEMO_DB:-codabox_demo}
-TEMPLATE=${DEMO_TEMPLATE_DB:-codabox_demo_template}
+DB=${DEMO_DB:-codabox_demo$DB_SUFFIX}
+TEMPLATE=${DEMO_TEMPLATE_DB:-codabox_demo_template$DB_SUFFIX}
 SANDBOX_PORT=${DEMO_SANDBOX_PORT:-8070}
 SFTP_PORT=${DEMO_SFTP_PORT:-8022}
 HOST=127.0.0.1
 # The default database's files keep the names the README gives; others get their own.
-[ "$DB" = codabox_demo ] && suffix="" || suffix="-$DB"
+[ "$DB" = "codabox_demo$DB_SUFFIX" ] && suffix="" || suffix="-$DB"
 SEED="$STATE/demo-sandbox-seed$suffix.json"
 SANDBOX_STATE="$STATE/demo-sandbox-state$suffix.json"
 SANDBOX_LOG="$STATE/demo-sandbox$suffix.log"

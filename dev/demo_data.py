@@ -491,9 +491,11 @@ class DemoData:
         self._ensure(admin, {"company_id": companies[0].id})
         # "Show Full Accounting Features": bank statements, reconciliation and the settings'
         # accounting blocks (CodaBox's among them) are hidden from Community users without it.
+        from compat import GROUPS_FIELD
+
         full_accounting = self.env.ref("account.group_account_user")
-        if full_accounting not in admin.groups_id:
-            admin.groups_id = [(4, full_accounting.id)]
+        if full_accounting not in admin[GROUPS_FIELD]:
+            admin[GROUPS_FIELD] = [(4, full_accounting.id)]
         # Signing in lands on the Invoicing dashboard (bank journals, "Retrieve from CodaBox"),
         # not on Discuss, the first app of the menu.
         dashboard = self.env.ref("account.open_account_journal_dashboard_kanban")

@@ -1,30 +1,33 @@
 #!/usr/bin/env bash
-# Sets up everything the addon needs to run and be tested: Odoo 18.0's source, a Python 3.11
-# virtualenv with Odoo's requirements and ours, a reachable PostgreSQL and an Odoo config.
+# Sets up everything the addon needs to run and be tested: Odoo's source of the series
+# ODOO_SERIES (18.0 by default, or 19.0: dev/series.sh), a Python 3.11 virtualenv with Odoo's
+# requirements and ours, a reachable PostgreSQL and an Odoo config.
 # Idempotent: a second run checks, finds everything in place, and changes nothing.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV="$ROOT/.venv"
-STATE="$ROOT/.odoo"
-ODOO_CACHE="$HOME/.cache/odoo-src/18.0"
+# shellcheck source=dev/series.sh
+source "$ROOT/dev/series.sh"
+ODOO_CACHE="$HOME/.cache/odoo-src/$ODOO_SERIES"
 PYTHON=${PYTHON:-python3.11}
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-$(id -un)}
 
 fail() { echo "setup: $*" >&2; exit 1; }
 step() { echo "setup: $*"; }
 
-# --- Odoo 18.0 source ------------------------------------------------------------------------
-is_odoo18() { [ -f "$1/odoo/release.py" ] && grep -q "^version_info = (18, 0," "$1/odoo/release.py"; }
+# --- Odoo source of the series -------------------------------------------------------------
+is_series() {
+    [ -f "$1/odoo/release.py" ] && grep -q "^version_info = (${ODOO_SERIES%.*}, ${ODOO_SERIES#*.}," "$1/odoo/release.py"
+}
 if [ -n "${ODOO_SRC:-}" ]; then
-    is_odoo18 "$ODOO_SRC" || fail "ODOO_SRC=$ODOO_SRC is not an Odoo 18.0 source tree (no odoo/release.py with version 18.0)."
-elif is_odoo18 "$ODOO_CACHE"; then
+    is_series "$ODOO_SRC" || fail "ODOO_SRC=$ODOO_SRC is not an Odoo $ODOO_SERIES source tree (no odoo/release.py with version $ODOO_SERIES)."
+elif is_series "$ODOO_CACHE"; then
     ODOO_SRC=$ODOO_CACHE
 else
-    step "no Odoo 18.0 source in $ODOO_CACHE: cloning upstream Odoo 18.0 there"
+    step "no Odoo $ODOO_SERIES source in $ODOO_CACHE: cloning upstream Odoo $ODOO_SERIES there"
     mkdir -p "$(dirname "$ODOO_CACHE")"
-    git clone --quiet --depth 1 --branch 18.0 https://github.com/odoo/odoo.git "$ODOO_CACHE.partial" 2>/dev/null \
-        || { rm -rf "$ODOO_CACHE.partial"; fail "Odoo 18.0 source missing: put it in $ODOO_CACHE or set ODOO_SRC=/path/to/odoo-18.0 (cloning github.com/odoo/odoo failed: no network?)."; }
+    git clone --quiet --depth 1 --branch "$ODOO_SERIES" https://github.com/odoo/odoo.git "$ODOO_CACHE.partial" 2>/dev/null \
+        || { rm -rf "$ODOO_CACHE.partial"; fail "Odoo $ODOO_SERIES source missing: put it in $ODOO_CACHE or set ODOO_SRC=/path/to/odoo-$ODOO_SERIES (cloning github.com/odoo/odoo failed: no network?)."; }
     mv "$ODOO_CACHE.partial" "$ODOO_CACHE"
     ODOO_SRC=$ODOO_CACHE
 fi
@@ -34,7 +37,7 @@ ODOO_SRC=$(cd "$ODOO_SRC" && pwd)
 if [ ! -x "$VENV/bin/python" ]; then
     command -v "$PYTHON" >/dev/null || fail "Python 3.11 not found: install it (Debian: apt-get install python3.11 python3.11-venv) or set PYTHON=/path/to/python3.11."
     "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-        || fail "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); Odoo 18 here needs 3.11: set PYTHON=/path/to/python3.11."
+        || fail "$PYTHON is Python $("$PYTHON" -c 'import platform; print(platform.python_version())'); Odoo ${ODOO_SERIES%.0} here needs 3.11: set PYTHON=/path/to/python3.11."
     step "creating $VENV"
     "$PYTHON" -m venv "$VENV"
 fi
@@ -57,7 +60,12 @@ fi
 # python-ldap is left out: it only serves auth_ldap and needs libldap headers to build.
 REQS="$STATE/requirements.txt"
 mkdir -p "$STATE"
-{ grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt"; cat "$ROOT/dev/requirements.txt"; } > "$REQS.new"
+# dev/requirements-<series>.txt, when there is one, adds what that series needs besides.
+{
+    grep -v -i '^python-ldap' "$ODOO_SRC/requirements.txt"
+    cat "$ROOT/dev/requirements.txt"
+    [ ! -f "$ROOT/dev/requirements-$ODOO_SERIES.txt" ] || cat "$ROOT/dev/requirements-$ODOO_SERIES.txt"
+} > "$REQS.new"
 STAMP="$VENV/.requirements.sha256"
 if [ ! -f "$STAMP" ] || [ "$(sha256sum < "$REQS.new")" != "$(cat "$STAMP")" ]; then
     step "installing Odoo's requirements and ours into $VENV (takes a few minutes the first time)"
@@ -107,7 +115,30 @@ fi
 # The addons path needs this repository under its module name, whatever the checkout is called.
 mkdir -p "$STATE/addons" "$STATE/data"
 LINK="$STATE/addons/l10n_be_codabox_connect"
-[ "$(readlink "$LINK" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$LINK"
+MANIFEST_SERIES=$(grep -oE '"version": "[0-9]+\.[0-9]+' "$ROOT/__manifest__.py" | grep -oE '[0-9]+\.[0-9]+$')
+if [ "$MANIFEST_SERIES" = "$ODOO_SERIES" ]; then
+    # The manifest's own series: a link to the repository.
+    [ -L "$LINK" ] || rm -rf "$LINK"
+    [ "$(readlink "$LINK" 2>/dev/null)" = "$ROOT" ] || ln -sfn "$ROOT" "$LINK"
+else
+    # Another series (19.0 on the 18.0 branch): Odoo refuses a module whose version names
+    # another series, so the module is a directory of links to the repository's entries, the
+    # same code, with a __manifest__.py of its own whose version only says this series, as the
+    # series' release branch will (README: releasing for 19.0).
+    [ ! -L "$LINK" ] || rm "$LINK"
+    mkdir -p "$LINK"
+    find "$LINK" -maxdepth 1 -type l \( -name ".*" -o ! -exec test -e {} \; \) -delete
+    # Hidden entries (.venv, .odoo: that link again) left out, as Odoo's exporter reads the
+    # addon (dev/i18n.sh).
+    for entry in "$ROOT"/*; do
+        name=$(basename "$entry")
+        [ "$name" = __manifest__.py ] || [ "$name" = __pycache__ ] \
+            || [ "$(readlink "$LINK/$name" 2>/dev/null)" = "$entry" ] || ln -sfn "$entry" "$LINK/$name"
+    done
+    sed "s/\"version\": \"$MANIFEST_SERIES\./\"version\": \"$ODOO_SERIES./" "$ROOT/__manifest__.py" > "$LINK/__manifest__.py.new"
+    if cmp -s "$LINK/__manifest__.py.new" "$LINK/__manifest__.py"; then rm "$LINK/__manifest__.py.new"
+    else mv "$LINK/__manifest__.py.new" "$LINK/__manifest__.py"; fi
+fi
 CONF="$STATE/odoo.conf"
 cat > "$CONF.new" <<EOF
 [options]
@@ -116,11 +147,10 @@ data_dir = $STATE/data
 db_host = $PGHOST
 db_port = $PGPORT
 db_user = $PGUSER
-db_password = False
 http_interface = 127.0.0.1
 http_port = 8069
 list_db = True
-without_demo = all
+without_demo = $WITHOUT_DEMO
 EOF
 if cmp -s "$CONF.new" "$CONF"; then rm "$CONF.new"; else mv "$CONF.new" "$CONF"; step "wrote $CONF"; fi
 echo "$ODOO_SRC" > "$STATE/odoo-src"

@@ -3,14 +3,14 @@
 # the addon installed into it, then pytest-odoo over every test (Odoo ones included, with
 # Odoo's HTTP server for the controller and browser tests).
 # Arguments are pytest arguments; test paths are given from the repository root
-# (tests/test_x.py::TestY). TEST_DB names the database (default codabox_test); with
+# (tests/test_x.py::TestY). TEST_DB names the database (default codabox_test, codabox_test_19 on 19.0); with
 # TEST_REUSE_DB=1 an existing one is upgraded instead of made again (for quick iterations).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/odoo-env.sh
 source "$ROOT/dev/odoo-env.sh"
-DB=${TEST_DB:-codabox_test}
+DB=${TEST_DB:-codabox_test$DB_SUFFIX}
 
 # Install, then upgrade: both must run without an error or a warning from Odoo.
 odoo_clean() {

@@ -24,6 +24,7 @@ STARTED=$SECONDS
 say() { echo "test-oca: $*"; }
 fail() { echo "test-oca: $*" >&2; exit 1; }
 [ "$DB" != "${TEST_DB:-codabox_test}" ] || fail "TEST_OCA_DB must not be make test's database."
+[ "$ODOO_SERIES" = 18.0 ] || fail "OCA's addons below are pinned for Odoo 18.0: make test-oca runs on 18.0 only."
 mkdir -p "$OCA"
 
 # --- OCA's addons, from PyPI (pinned; what they require beyond Odoo is listed here) ---------

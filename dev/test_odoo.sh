@@ -11,18 +11,18 @@
 # pure pytest tests (parser, client, sandbox, crash tests, ...) are make test's only.
 #
 # Fails when a test fails or errors, or when no test ran; the last line gives the count.
-# TEST_ODOO_DB names the database (default codabox_test_odoo), dropped and made again each
+# TEST_ODOO_DB names the database (default codabox_test_odoo, codabox_test_odoo_19 on 19.0), dropped and made again each
 # time; Odoo's log of the run is kept in .odoo/test-odoo-<db>.log.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=dev/odoo-env.sh
 source "$ROOT/dev/odoo-env.sh"
-DB=${TEST_ODOO_DB:-codabox_test_odoo}
+DB=${TEST_ODOO_DB:-codabox_test_odoo$DB_SUFFIX}
 LOG="$STATE/test-odoo-$DB.log"
 STARTED=$SECONDS
 say() { echo "test-odoo: $*"; }
 fail() { echo "test-odoo: $*" >&2; exit 1; }
-[ "$DB" != "${TEST_DB:-codabox_test}" ] || fail "TEST_ODOO_DB must not be make test's database."
+[ "$DB" != "${TEST_DB:-codabox_test$DB_SUFFIX}" ] || fail "TEST_ODOO_DB must not be make test's database."
 
 dropdb --if-exists --force "$DB" 2>/dev/null || true
 ! psql -d "$DB" -Atc "SELECT 1" >/dev/null 2>&1 || fail "could not drop the database $DB."

@@ -5,10 +5,10 @@ from markupsafe import Markup
 from odoo import Command, _, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
-from odoo.osv import expression
 from odoo.tools import format_date
 
 from ..coda_parser import CodaError, bban_to_iban, parse
+from ..compat import Domain
 from ..exceptions import CodaImportError, CodaUnknownAccountError
 from ..matching import normalise_reference
 from ..matching.partners import normalise_name, search_pattern
@@ -134,9 +134,10 @@ class AccountBankStatement(models.Model):
                     statements=", ".join(self.mapped("name")),
                 )
             )
-        journals = self.journal_id
-        self.line_ids.unlink()
+        journals, lines = self.journal_id, self.line_ids
+        # The statement first: Odoo (19.0) refuses to delete a valid statement's transactions.
         self.unlink()
+        lines.unlink()
         journals._codabox_check_continuity()
         return {"type": "ir.actions.act_window_close"}
 
@@ -602,9 +603,9 @@ class AccountBankStatement(models.Model):
         movements): ``{key: {unique import id, ...}}``, in one search."""
         if not keys:
             return {}
-        domain = expression.OR([[("unique_import_id", "=like", f"{key}-%")] for key in set(keys)])
+        domain = Domain.OR([[("unique_import_id", "=like", f"{key}-%")] for key in set(keys)])
         lines = self.env["account.bank.statement.line"].search_fetch(
-            expression.AND(
+            Domain.AND(
                 [[("journal_id", "in", self.env["account.journal"].union(*journals).ids)], domain]
             ),
             ["unique_import_id"],
@@ -989,10 +990,10 @@ class AccountBankStatement(models.Model):
             return {}
         patterns = sorted({search_pattern(name) for name in names})
         found = self.env["res.partner"].search_fetch(
-            expression.AND(
+            Domain.AND(
                 [
                     [("company_id", "in", [False, self.env.company.id])],
-                    expression.OR([[("name", "=ilike", f"%{p}%")] for p in patterns]),
+                    Domain.OR([[("name", "=ilike", f"%{p}%")] for p in patterns]),
                 ]
             ),
             ["name", "commercial_partner_id"],

@@ -8,6 +8,7 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.misc import formatLang
 
+from ..compat import sql_constraints
 from ..matching import (
     MORE,
     NO_CANDIDATE,
@@ -27,6 +28,13 @@ _logger = logging.getLogger(__name__)
 DRAFT_FIELDS = ("journal_id", "date", "amount", "payment_ref", "partner_id")
 
 
+@sql_constraints(
+    (
+        "unique_import_id",
+        "unique (journal_id, unique_import_id)",
+        "A bank transaction can only be imported once in a journal.",
+    ),
+)
 class AccountBankStatementLine(models.Model):
     _inherit = "account.bank.statement.line"
 
@@ -52,14 +60,6 @@ class AccountBankStatementLine(models.Model):
         compute="_compute_codabox_reconciled_move_ids",
         help="The invoices, bills, credit notes or entries this line is reconciled with.",
     )
-
-    _sql_constraints = [
-        (
-            "unique_import_id",
-            "unique (journal_id, unique_import_id)",
-            "A bank transaction can only be imported once in a journal.",
-        ),
-    ]
 
     @api.model
     def _coda_statement_import_key(self, statement):

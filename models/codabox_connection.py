@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.addons.base.models.ir_cron import MAX_BATCH_PER_CRON_JOB, _intervalTypes
+from odoo.addons.base.models.ir_cron import _intervalTypes
 from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 from odoo.tools import config as odoo_config
@@ -15,6 +15,12 @@ from ..codabox_client import (
     CodaboxRateLimited,
     ConsentNotValid,
     CredentialsRefused,
+)
+from ..compat import (
+    CRON_CALLS_IN_A_ROW,
+    group_users,
+    notify_cron_progress,
+    sql_constraints,
 )
 from .codabox_document import FINAL_STATES
 from .job_tools import _past, advisory_lock
@@ -28,6 +34,14 @@ CRON_SLEEP_MARGIN = 75  # seconds of a cron worker's sleep counted in its real-t
 LOCK_NAMESPACE = 0x636F6478  # first key of the advisory locks: one retrieval per company
 
 
+@sql_constraints(
+    ("company_unique", "unique(company_id)", "A company has one CodaBox connection."),
+    (
+        "office_connection_has_office",
+        "CHECK(kind != 'office' OR office_id IS NOT NULL)",
+        "A CodaBox Connect connection belongs to an accounting office.",
+    ),
+)
 class CodaboxConnection(models.Model):
     """A client company connected to CodaBox, with its delivery API credentials.
 
@@ -99,15 +113,6 @@ class CodaboxConnection(models.Model):
         readonly=True, copy=False, help="CodaBox asked to wait until then (too many requests)."
     )
     document_ids = fields.One2many("codabox.document", "connection_id", string="Documents")
-
-    _sql_constraints = [
-        ("company_unique", "unique(company_id)", "A company has one CodaBox connection."),
-        (
-            "office_connection_has_office",
-            "CHECK(kind != 'office' OR office_id IS NOT NULL)",
-            "A CodaBox Connect connection belongs to an accounting office.",
-        ),
-    ]
 
     @api.model
     def _connect(self, company, office, answer):
@@ -528,10 +533,9 @@ class CodaboxConnection(models.Model):
         administrator. Overridable."""
         self.ensure_one()
         company = self.company_id
-        managers = (
-            self.env.ref("account.group_account_manager")
-            .sudo()  # sudo: reading the group's members
-            .users.filtered(lambda u: company in u.company_ids and not u.share)
+        # sudo: reading the group's members
+        managers = group_users(self.env.ref("account.group_account_manager").sudo()).filtered(
+            lambda u: company in u.company_ids and not u.share
         )
         if self.create_uid in managers:
             return self.create_uid
@@ -568,7 +572,7 @@ class CodaboxConnection(models.Model):
         """Seconds one call of the daily job may work, derived from the server's limits.
 
         With workers, Odoo kills a cron worker whose unit of work (up to
-        ``MAX_BATCH_PER_CRON_JOB`` calls in a row of a job that reports work remaining)
+        ``CRON_CALLS_IN_A_ROW`` calls in a row of a job that reports work remaining)
         outlasts ``limit_time_real_cron`` (else ``limit_time_real``), counted from before a
         sleep of up to ~70 s, or spends ``limit_time_cpu``: one call takes half of its share.
         Without workers only the real-time limit applies, and only by a restart once the job
@@ -581,7 +585,7 @@ class CodaboxConnection(models.Model):
         if odoo_config.get("workers"):
             limits = [max(real - CRON_SLEEP_MARGIN, real / 4)] if real > 0 else []
             limits += [cpu] if cpu > 0 else []
-            derived = min(limits) / MAX_BATCH_PER_CRON_JOB / 2 if limits else DEFAULT_CRON_BUDGET
+            derived = min(limits) / CRON_CALLS_IN_A_ROW / 2 if limits else DEFAULT_CRON_BUDGET
         else:
             derived = real / 2 if real > 0 else DEFAULT_CRON_BUDGET
         cap = float(self.env["codabox.api"]._param("cron_time_budget", str(DEFAULT_CRON_BUDGET)))
@@ -593,7 +597,7 @@ class CodaboxConnection(models.Model):
         first, each company isolated from the others, in calls that fit the server's limits.
 
         Each call works for ``_cron_time_budget()`` seconds, then reports its progress to
-        Odoo (``_notify_progress``), which calls it again at once while companies are due
+        Odoo (``notify_cron_progress``), which calls it again at once while companies are due
         (not retrieved through to the end since this run began, see ``_cron_due``). A company
         CodaBox asks to slow down (429) or fails for waits alone until its ``retry_at``; one
         another process retrieves right now is looked at again a minute later. Nothing here
@@ -601,7 +605,8 @@ class CodaboxConnection(models.Model):
         the file deliveries and import the rest of the statements imported by hand that were
         too long for their request (``codabox.document._cron_import_uploads``).
         """
-        deadline = time.monotonic() + self._cron_time_budget()
+        budget = self._cron_time_budget()
+        deadline = time.monotonic() + budget
         connected = self.sudo().search([("state", "=", "connected")])  # sudo: the system's job
         now = fields.Datetime.now()
         due = self._cron_due(connected).sorted(
@@ -643,7 +648,9 @@ class CodaboxConnection(models.Model):
             )
             done += moved
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
-        cron._notify_progress(done=done, remaining=len(remaining) + sources_due + uploads_due)
+        notify_cron_progress(
+            cron, done, len(remaining) + sources_due + uploads_due, with_commit, budget
+        )
         if remaining or sources_due or uploads_due:
             cron._trigger()  # wakes a sleeping cron worker too
         elif wake_at:

@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..compat import group_users
 from ..delivery import (
     DEFAULT_RULES,
     ArchiveFailed,
@@ -632,7 +633,7 @@ class CodaboxDeliverySource(models.Model):
         """Who is asked to solve a delivery problem: who made the delivery, if still an
         administrator, else the database's administrator. Overridable."""
         self.ensure_one()
-        admins = self.env.ref("base.group_system").sudo().users  # sudo: reading the group
+        admins = group_users(self.env.ref("base.group_system").sudo())  # sudo: reading the group
         if self.create_uid in admins:
             return self.create_uid
         return self.env.ref("base.user_admin")

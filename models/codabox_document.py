@@ -8,6 +8,7 @@ from odoo.addons.base.models.res_bank import sanitize_account_number
 from odoo.exceptions import UserError
 
 from ..codabox_client import CodaboxError, FeedEntry
+from ..compat import sql_constraints
 from .account_bank_statement import CodaImportError, CodaUnknownAccountError
 from .job_tools import _past, advisory_lock
 
@@ -23,6 +24,23 @@ FINAL_STATES = ("imported", "ignored", "failed")
 UPLOAD_LOCK_NAMESPACE = 0x636F6475
 
 
+@sql_constraints(
+    (
+        "feed_index_unique",
+        "unique(feed_id, feed_index)",
+        "A CodaBox feed entry is recorded once.",
+    ),
+    (
+        "source_content_unique",
+        "unique(source_id, source_content_key)",
+        "A delivered file is recorded once, whatever its name.",
+    ),
+    (
+        "delivered_by",
+        "CHECK(connection_id IS NOT NULL OR source_id IS NOT NULL OR uploaded_by_id IS NOT NULL)",
+        "A CodaBox document comes from a connection, a file delivery or an upload.",
+    ),
+)
 class CodaboxDocument(models.Model):
     """One document CodaBox delivered: the ledger that makes retrieval at-least-once and
     never twice.
@@ -143,25 +161,6 @@ class CodaboxDocument(models.Model):
         help="Download again: a failed document (not for want of a journal), or a kind not "
         "imported that was stored without its XML.",
     )
-
-    _sql_constraints = [
-        (
-            "feed_index_unique",
-            "unique(feed_id, feed_index)",
-            "A CodaBox feed entry is recorded once.",
-        ),
-        (
-            "source_content_unique",
-            "unique(source_id, source_content_key)",
-            "A delivered file is recorded once, whatever its name.",
-        ),
-        (
-            "delivered_by",
-            "CHECK(connection_id IS NOT NULL OR source_id IS NOT NULL "
-            "OR uploaded_by_id IS NOT NULL)",
-            "A CodaBox document comes from a connection, a file delivery or an upload.",
-        ),
-    ]
 
     @api.depends("kind", "account_number", "statement_date", "feed_index", "file_name")
     def _compute_display_name(self):

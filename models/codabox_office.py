@@ -6,6 +6,7 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 from odoo import api, fields, models
 
 from ..codabox_client import CodaboxError
+from ..compat import sql_constraints
 
 _logger = logging.getLogger(__name__)
 CONSENT_RECHECK = timedelta(minutes=10)  # an unchanged status is not written more often
@@ -18,6 +19,9 @@ CONSENT_STATUSES = [
 ]
 
 
+@sql_constraints(
+    ("vat_unique", "unique(vat)", "An accounting office is connected to CodaBox only once."),
+)
 class CodaboxOffice(models.Model):
     """An accounting office that allowed Odoo in MyCodaBox: its consent and office password.
 
@@ -40,10 +44,6 @@ class CodaboxOffice(models.Model):
     consent_status = fields.Selection(CONSENT_STATUSES, readonly=True, tracking=True, copy=False)
     consent_checked_at = fields.Datetime(string="Last status check", readonly=True, copy=False)
     connection_ids = fields.One2many("codabox.connection", "office_id", string="Connections")
-
-    _sql_constraints = [
-        ("vat_unique", "unique(vat)", "An accounting office is connected to CodaBox only once."),
-    ]
 
     @api.model
     def _for_vat(self, vat):

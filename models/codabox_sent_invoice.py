@@ -6,6 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..codabox_client import CodaboxError, DuplicateInvoice, IdempotencyKeyReused
+from ..compat import notify_cron_progress, sql_constraints
 from .job_tools import advisory_lock
 
 _logger = logging.getLogger(__name__)
@@ -15,6 +16,9 @@ LASTING_FAILURES = frozenset({"invalidDocument"})
 SEND_LOCK_NAMESPACE = 0x636F6473  # first key of the advisory locks: one sender per entry
 
 
+@sql_constraints(
+    ("move_unique", "unique(move_id)", "An invoice is sent to CodaBox once."),
+)
 class CodaboxSentInvoice(models.Model):
     """The ledger of the sales invoices and credit notes an SME sends to CodaBox (for its
     accounting office) through its invoicing-software connection.
@@ -68,10 +72,6 @@ class CodaboxSentInvoice(models.Model):
     codabox_id = fields.Char(string="CodaBox identifier", readonly=True, copy=False)
     failure_code = fields.Char(readonly=True)
     last_error = fields.Text(readonly=True)
-
-    _sql_constraints = [
-        ("move_unique", "unique(move_id)", "An invoice is sent to CodaBox once."),
-    ]
 
     # -- what is sent -------------------------------------------------------------------------
 
@@ -307,14 +307,15 @@ class CodaboxSentInvoice(models.Model):
         """The job sending sales invoices: every entry not sent yet, oldest first, within the
         time a cron call may take (see codabox.connection._cron_time_budget); triggered when
         an invoice is posted, and daily for the retries."""
-        deadline = time.monotonic() + self.env["codabox.connection"]._cron_time_budget()
+        budget = self.env["codabox.connection"]._cron_time_budget()
+        deadline = time.monotonic() + budget
         # sudo: the system's job.
         pending = self.sudo().search([("state", "!=", "sent")], order="id")
         sent = pending._send(with_commit=with_commit, deadline=deadline)
         # Entries never tried because the time was up: Odoo calls the job again at once.
         remaining = self.sudo().search_count([("state", "=", "to_send")])
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_send_invoices")
-        cron._notify_progress(done=len(sent), remaining=remaining)
+        notify_cron_progress(cron, len(sent), remaining, with_commit, budget)
         return True
 
     @api.model

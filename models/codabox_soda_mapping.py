@@ -1,6 +1,15 @@
 from odoo import api, fields, models
 
+from ..compat import ACCOUNT_IN_USE, sql_constraints
 
+
+@sql_constraints(
+    (
+        "code_unique",
+        "unique(company_id, code)",
+        "A social account code is mapped once per company.",
+    ),
+)
 class CodaboxSodaMapping(models.Model):
     """Which account of the company each social account code of its SODA books to.
 
@@ -24,17 +33,9 @@ class CodaboxSodaMapping(models.Model):
         "account.account",
         string="Account",
         check_company=True,
-        domain="[('deprecated', '=', False)]",
+        domain=ACCOUNT_IN_USE,
         help="Where this social account is booked; empty: on the suspense account.",
     )
-
-    _sql_constraints = [
-        (
-            "code_unique",
-            "unique(company_id, code)",
-            "A social account code is mapped once per company.",
-        ),
-    ]
 
     @api.model
     def _accounts_for(self, company, codes_labels):
@@ -65,7 +66,7 @@ class CodaboxSodaMapping(models.Model):
         digits = "".join(ch for ch in code if ch.isdigit())
         if not digits:
             return Account.browse()
-        domain = [*Account._check_company_domain(company), ("deprecated", "=", False)]
+        domain = [*Account._check_company_domain(company), *ACCOUNT_IN_USE]
         for candidate in dict.fromkeys((code, digits, digits.ljust(6, "0"))):
             account = Account.search([*domain, ("code", "=", candidate)], limit=1)
             if account:

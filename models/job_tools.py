@@ -5,6 +5,8 @@ imported in parts, invoices sent)."""
 import time
 from contextlib import contextmanager
 
+from ..compat import registry_in_test_mode
+
 
 def _past(deadline):
     return deadline is not None and time.monotonic() > deadline
@@ -16,7 +18,7 @@ def advisory_lock(env, namespace, key):
     holds it. Transaction-level, in a cursor of its own: the work under it commits its
     progress many times, and a killed process releases it with its connection."""
     query = "SELECT pg_try_advisory_xact_lock(%s, %s)"
-    if env.registry.in_test_mode():
+    if registry_in_test_mode(env.registry):
         # Odoo's HTTP tests serve every request from one transaction, through savepoints
         # that a cursor of our own would break: the lock goes with that transaction.
         env.cr.execute(query, (namespace, key))

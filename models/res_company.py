@@ -3,7 +3,16 @@ import time
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..compat import group_users, sql_constraints
 
+
+@sql_constraints(
+    (
+        "codabox_client_code_unique",
+        "unique(codabox_client_code)",
+        "Two companies cannot have the same CodaBox client code.",
+    ),
+)
 class ResCompany(models.Model):
     _inherit = "res.company"
 
@@ -58,14 +67,6 @@ class ResCompany(models.Model):
         help="The company's client code at CodaBox: the name of its folder in CodaBox's file "
         "delivery (SFTP, FTPES).",
     )
-
-    _sql_constraints = [
-        (
-            "codabox_client_code_unique",
-            "unique(codabox_client_code)",
-            "Two companies cannot have the same CodaBox client code.",
-        ),
-    ]
 
     def _codabox_office_vat(self):
         """The office VAT: the accounting firm's, else the setting, normalised (BE0123456789)."""
@@ -180,10 +181,9 @@ class ResCompany(models.Model):
         journal's statements): its first accounting administrator, else the database's
         administrator. Overridable."""
         self.ensure_one()
-        managers = (
-            self.env.ref("account.group_account_manager")
-            .sudo()  # sudo: reading the group's members
-            .users.filtered(lambda u: self in u.company_ids and not u.share)
+        # sudo: reading the group's members
+        managers = group_users(self.env.ref("account.group_account_manager").sudo()).filtered(
+            lambda u: self in u.company_ids and not u.share
         )
         return managers.sorted("id")[:1] or self.env.ref("base.user_admin")
 

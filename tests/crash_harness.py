@@ -41,6 +41,7 @@ import odoo
 from odoo.tools import config
 
 from ..codabox_client import CodaboxClient
+from ..compat import database_under_test
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
 from .parties import (
@@ -53,7 +54,7 @@ from .parties import (
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = Path(__file__).resolve().with_name("crash_runner.py")
-ODOO_BIN = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+ODOO_BIN = Path(odoo.release.__file__).resolve().parent.parent / "odoo-bin"
 FINAL_STATES = ("imported", "ignored", "failed")
 OFFICE_PASSWORD = "CRASH-PASSW-ORD33-33333-33333"
 ACCOUNTANT = {"login": "accountant@crash.example", "password": "crash-accountant-secret"}
@@ -165,7 +166,7 @@ def database_exists(name):
 def copy_of_template(suffix):
     """A new database ``<test database>_<suffix>``, a copy of ``<test database>_template``
     (made first when dev/test.sh left none); its name."""
-    test_db = config["db_name"].split(",")[0]
+    test_db = database_under_test()
     template = f"{test_db}_template"
     if not database_exists(template):
         build_template(test_db, template)

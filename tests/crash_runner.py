@@ -75,6 +75,8 @@ def prepare(env, spec_path, _args):
         env["codabox.connection"]._connect(
             companies[item["company"]], office, SimpleNamespace(**item["answer"])
         )
+    from odoo.addons.l10n_be_codabox_connect.compat import GROUPS_FIELD
+
     accountant = spec["accountant"]
     user = (
         env["res.users"]
@@ -86,7 +88,7 @@ def prepare(env, spec_path, _args):
                 "password": accountant["password"],
                 "company_id": companies[spec["companies"][0]["key"]].id,
                 "company_ids": [(6, 0, [c.id for c in companies.values()])],
-                "groups_id": [
+                GROUPS_FIELD: [
                     (
                         6,
                         0,

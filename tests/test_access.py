@@ -18,6 +18,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..compat import GROUPS_FIELD
 from .common import BelgianCompanyCase, BelgianCompanyHttpCase, OfficeClientsMixin
 from .parties import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT
 
@@ -588,7 +589,7 @@ class TestConsentCallback(AccessSetup, BelgianCompanyHttpCase):
             self.assertNothingSent(f"the callback as {user.login}")
         # The same, for an administrator demoted between "Create connection" and the callback.
         back = self._consent(self.manager_a)
-        self.manager_a.groups_id -= self.env.ref("account.group_account_manager")
+        self.manager_a[GROUPS_FIELD] -= self.env.ref("account.group_account_manager")
         page = self._open_callback(self.manager_a, back).text
         self.assertIn("Only users in the group", page)
         self.assertFalse(self.sandbox.request_log("POST", "/v2/connect/token/"))

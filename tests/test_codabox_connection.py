@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from odoo.exceptions import AccessError, UserError
 from odoo.tests.common import new_test_user, tagged
 
+from ..compat import GROUPS_FIELD
 from .common import BelgianCompanyHttpCase, OfficeClientsMixin
 from .parties import CLIENT_C_VAT, OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_VAT, SME_VAT
 
@@ -23,7 +24,7 @@ class TestCodaboxConnection(OfficeClientsMixin, BelgianCompanyHttpCase):
         cls.admin.company_ids |= cls.company_b | cls.company_c
         # An accounting administrator who keeps the books: refreshing and retrieving are for
         # accountants (Show Full Accounting Features), which Community's administrator is not.
-        cls.admin.groups_id |= cls.env.ref("account.group_account_user")
+        cls.admin[GROUPS_FIELD] |= cls.env.ref("account.group_account_user")
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -22,8 +22,7 @@ from datetime import date
 import pytest
 import requests
 
-from odoo.tools import config
-
+from ..compat import database_under_test
 from ..dev.codagen import write_coda
 from ..sandbox.faults import KINDS
 from ..sandbox.testing import SandboxAdminError
@@ -58,7 +57,7 @@ def prepared(tmp_path_factory):
         prepared = prepared_database(work_dir)
         yield prepared
     finally:
-        drop_database(f"{config['db_name'].split(',')[0]}_crash")
+        drop_database(f"{database_under_test()}_crash")
 
 
 def add_fault(world, **spec):

@@ -16,6 +16,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
+from ..compat import GROUPS_FIELD, database_under_test
 from ..sandbox.testing import running_sandbox
 from .common import coda_document
 from .crash_harness import create_database, database_exists, drop_database
@@ -58,7 +59,7 @@ class Database:
 @pytest.fixture(scope="module")
 def office():
     """Databases A and B, and the sandbox: CodaBox knows the office and its four clients."""
-    template = f"{config['db_name'].split(',')[0]}_template"
+    template = f"{database_under_test()}_template"
     if not database_exists(template):
         pytest.fail(f"{template} is missing: run the tests through dev/test.sh")
     seed = office_clients_seed(COMPANIES)
@@ -92,7 +93,7 @@ def _prepare(database, key, sandbox):
         }.items():
             params.set_param(PARAM + param, value)
         admin = env.ref("base.user_admin")
-        admin.groups_id |= env.ref("account.group_account_manager")
+        admin[GROUPS_FIELD] |= env.ref("account.group_account_manager")
         main = env.ref("base.main_company")
         for company_key, (name, vat, iban, db) in COMPANIES.items():
             if db != key:

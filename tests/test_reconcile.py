@@ -9,6 +9,7 @@ from odoo.addons.account.tools.structured_reference import format_structured_ref
 from odoo.exceptions import AccessError
 from odoo.tests.common import new_test_user, tagged
 
+from ..compat import ACCOUNT_IN_USE
 from .parties import OFFICE_VAT
 from .reconcile_common import CUSTOMER_IBAN, SUPPLIER_IBAN, ReconcileCase, ogm
 
@@ -259,13 +260,15 @@ class TestReconcile(ReconcileCase):
             self._movement("70.00", refused_invoice.payment_reference),
             self._movement("80.00", invoice.payment_reference),
         )
-        old_receivable.deprecated = True
+        field, _operator, in_use = ACCOUNT_IN_USE[0]  # 18.0 deprecates, 19.0 archives
+        old_receivable[field] = not in_use
         result = lines._codabox_reconcile_invoices()
         refused, line = lines
         self.assertEqual(result["reconciled"], line)
         self.assertEqual(result["open"], refused)
         self.assertReconciledWith(line, invoice)
-        self.assertOpen(refused, "Odoo refused the reconciliation: You cannot use a deprecated")
+        # "You cannot use a deprecated account" (18.0), "You cannot use an archived account" (19.0)
+        self.assertOpen(refused, "Odoo refused the reconciliation: You cannot use a")
         self.assertEqual(refused_invoice.payment_state, "not_paid")
 
     def test_same_statement_imported_twice(self):

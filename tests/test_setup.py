@@ -6,6 +6,9 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The series under test (dev/series.sh), and its state directory.
+SERIES = os.environ.get("ODOO_SERIES", "18.0")
+STATE = ROOT / (".odoo" if SERIES == "18.0" else f".odoo-{SERIES}")
 
 
 def run_setup(**env):
@@ -23,8 +26,8 @@ def test_odoo_source_missing(tmp_path):
     result = run_setup(ODOO_SRC=str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"setup: ODOO_SRC={tmp_path / 'nowhere'} is not an Odoo 18.0 source tree "
-        "(no odoo/release.py with version 18.0)."
+        f"setup: ODOO_SRC={tmp_path / 'nowhere'} is not an Odoo {SERIES} source tree "
+        f"(no odoo/release.py with version {SERIES})."
     ]
 
 
@@ -42,7 +45,7 @@ def test_wrong_python(tmp_path):
     """A fresh checkout (no .venv yet) with a Python that is not 3.11."""
     checkout = tmp_path / "checkout"
     (checkout / "dev").mkdir(parents=True)
-    for name in ("setup.sh", "requirements.txt", "constraints.txt"):
+    for name in ("setup.sh", "series.sh", "requirements.txt", "constraints.txt"):
         (checkout / "dev" / name).write_bytes((ROOT / "dev" / name).read_bytes())
     fake_python = tmp_path / "python3.12"
     fake_python.write_text('#!/bin/sh\ncase "$*" in *platform*) echo 3.12.1 ;; *) exit 1 ;; esac\n')
@@ -57,14 +60,14 @@ def test_wrong_python(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"setup: {fake_python} is Python 3.12.1; Odoo 18 here needs 3.11: "
+        f"setup: {fake_python} is Python 3.12.1; Odoo {SERIES.removesuffix('.0')} here needs 3.11: "
         "set PYTHON=/path/to/python3.11."
     ]
-    assert not (checkout / ".venv").exists()
+    assert not (checkout / (STATE.name.replace(".odoo", ".venv"))).exists()
 
 
 def test_second_run_changes_nothing():
-    config = ROOT / ".odoo/odoo.conf"
+    config = STATE / "odoo.conf"
     before = config.stat().st_mtime_ns
     result = run_setup()
     assert result.returncode == 0, result.stderr
