@@ -703,15 +703,24 @@ def test_backoff_never_sleeps_past_the_deadline(sandbox):
 
 
 def test_retries_stop_at_the_deadline(sandbox):
+    """No retry is started that its wait would take past the deadline: the last 503 is
+    the answer, before the deadline. On a loaded machine the last attempt's answer may be
+    cut at the deadline instead (its own timeout): said so, and at the deadline."""
     connection = connect_first(sandbox)
     sandbox.add_fault("status", method="GET", path=FEED, status=503, count=1000)
     client = delivery(
         sandbox, connection, backoff=0.3, max_backoff=0.3, max_retries=1000, deadline=1.2
     )
     started = time.monotonic()
-    with pytest.raises(CodaboxServerError, match="HTTP 503"):
+    with pytest.raises((CodaboxServerError, CodaboxUnreachable)) as failed:
         client.feed(connection.feed_client_id)
-    assert time.monotonic() - started < 1.2
+    elapsed = time.monotonic() - started
+    if isinstance(failed.value, CodaboxUnreachable):
+        assert "did not finish its answer within 1.2 s" in str(failed.value)
+        assert elapsed < 1.2 + 0.5
+    else:
+        assert "HTTP 503" in str(failed.value)
+        assert elapsed < 1.2
     assert len(sandbox.request_log("GET", FEED)) > 1
 
 
