@@ -19,6 +19,8 @@ Actions:
 - ``send``: the job sending sales invoices, ``env["codabox.sent.invoice"]._cron_send()``.
 - ``import FILE``: ``account.bank.statement._codabox_import_coda`` of that CODA file, as the
   upload and the daily job call it, then a commit.
+- ``upload FILE``: Import CODA of that file by the accountant (the wizard's ``action_import``,
+  which keeps to the request's time budget), then a commit; the results' statuses.
 
 The process is a real one: the test kills it with SIGKILL wherever it stands. It writes
 ``ready`` once Odoo is loaded (then, with ``--go FILE``, waits for FILE to exist, so that two
@@ -159,6 +161,18 @@ def import_file(env, path, args):
     return {"lines": len(result["statements"].line_ids), "names": sorted(moves.mapped("name"))}
 
 
+def upload(env, path, _args):
+    user = env["res.users"].search([("name", "=", "Accountant")], limit=1)
+    env = env(user=user, context={"allowed_company_ids": user.company_id.ids})
+    with open(path, "rb") as file:
+        attachment = env["ir.attachment"].create(
+            {"name": os.path.basename(path), "raw": file.read()}
+        )
+    wizard = env["codabox.coda.import.wizard"].create({"attachment_ids": [(6, 0, attachment.ids)]})
+    wizard.action_import()
+    return {"statuses": wizard.line_ids.filtered("statement_id").mapped("status")}
+
+
 def sme_invoices(env, vat, _args):
     """A company (SME) of VAT ``vat`` connected to CodaBox as invoicing software with the
     token the sandbox e-mailed, and three customer invoices posted: queued for CodaBox."""
@@ -237,6 +251,7 @@ ACTIONS = {
     "retrieve": retrieve,
     "journal": journal,
     "import": import_file,
+    "upload": upload,
 }
 
 

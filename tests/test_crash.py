@@ -12,6 +12,7 @@ The seeds are fixed (CRASH_SEED overrides them) so that a failure can be replaye
 
 import base64
 import contextlib
+import json
 import os
 import random
 import threading
@@ -615,6 +616,105 @@ def test_production_server_imports_a_long_upload_within_its_limits(prepared, tmp
             gap,
         )
         assert lines >= 1500, lines
+
+
+def upload_lines(world, day):
+    """The statement lines of the day's statement committed so far, and how many of them
+    have an import id of their own."""
+    ((lines, import_ids),) = query(
+        world.db,
+        "SELECT count(l.id), count(DISTINCT l.unique_import_id) FROM account_bank_statement s "
+        "JOIN account_bank_statement_line l ON l.statement_id = s.id WHERE s.date = %s",
+        [day],
+    )
+    assert lines == import_ids, f"{lines} lines but {import_ids} import ids"
+    return lines
+
+
+def test_an_upload_killed_inside_its_parts_is_imported_once(prepared, tmp_path):
+    """Import CODA of a 400-line statement in parts of 50 lines (the cost per line set to
+    1 s): the daily job that imports the second part is killed (SIGKILL) inside it, its new
+    entries written and its statement lines waiting for a table lock; another is killed at a
+    random moment of a later part. Clean runs of the job then finish it: nothing of a killed
+    part stays, and the statement is whole, each line once, its entries named in sequence
+    without gap or duplicate."""
+    rng = random.Random(SEED + 44)
+    day = date(2026, 10, 5)
+    with World(prepared, tmp_path, params={"import_seconds_per_line": "1"}) as world:
+        (statement,) = series("a", day, 1, SEED + 44, movements=400)
+        path = tmp_path / "long-upload.cod"
+        path.write_bytes(write_coda([statement]))
+        upload = world.run("upload", "upload", argument=str(path))
+        (done,) = [line for line in upload.output().splitlines() if line.startswith("done ")]
+        assert json.loads(done[5:])["statuses"] == ["in_progress"], done
+        assert upload_lines(world, day) == 50
+
+        # Inside the second part: its statement lines wait for the lock, its entries written.
+        lock = pg_connect(world.database, autocommit=False)
+        try:
+            query(lock, "LOCK TABLE account_bank_statement_line IN EXCLUSIVE MODE")
+            process = world.start("cron-killed-in-a-part", "cron")
+
+            def blocked():
+                assert process.alive(), f"{process.name} ended:\n{process.tail()}"
+                return any(
+                    app == process.app_name and waits
+                    for _pid, app, waits in sessions(world.database)
+                )
+
+            wait_for(blocked, 90, "the second part to wait for the lock")
+            process.kill()
+        finally:
+            lock.rollback()
+            lock.close()
+        wait_sessions_gone(world.database, {process.app_name})
+        assert upload_lines(world, day) == 50
+
+        # At a random moment of a later part.
+        world.run("cron-part", "cron")
+        before = upload_lines(world, day)
+        assert before > 50
+        process = world.start("cron-killed-at-random", "cron")
+        wait_for(lambda: process.said("start") or not process.alive(), 90, "the job to start")
+        time.sleep(rng.uniform(0, 1.5))
+        if process.alive():
+            world.kill(process)
+        else:
+            process.check_clean_exit(5)
+        assert upload_lines(world, day) >= before
+
+        for number in range(10):
+            ((state,),) = query(
+                world.db,
+                "SELECT state FROM codabox_document WHERE uploaded_by_id = %s",
+                [world.ids["accountant"]],
+            )
+            if state != "received":
+                break
+            world.run(f"cron-clean-{number}", "cron")
+        assert state == "imported"
+        assert upload_lines(world, day) == 400
+        ((statements, incomplete, gap),) = query(
+            world.db,
+            "SELECT count(DISTINCT s.id), bool_or(s.codabox_import_incomplete), "
+            "round((max(s.balance_start) + sum(l.amount) - max(s.balance_end_real))::numeric, 2) "
+            "FROM account_bank_statement s JOIN account_bank_statement_line l "
+            "ON l.statement_id = s.id WHERE s.date = %s",
+            [day],
+        )
+        assert (statements, incomplete, gap) == (1, False, 0)
+        names = [
+            name
+            for (name,) in query(
+                world.db,
+                "SELECT m.name FROM account_bank_statement s "
+                "JOIN account_bank_statement_line l ON l.statement_id = s.id "
+                "JOIN account_move m ON m.id = l.move_id WHERE s.date = %s",
+                [day],
+            )
+        ]
+        numbers = sorted(int(name.rsplit("/", 1)[1]) for name in names)
+        assert numbers == list(range(numbers[0], numbers[0] + 400)), numbers[:5]
 
 
 def production_server(world):
