@@ -30,7 +30,7 @@ FILES_DIR = BENCH_DIR / "files"
 BENCH_IBAN = "BE68539007547034"
 HOLDER = "Bench Company SRL"
 OFFICE_VAT = "BE0400000196"
-CLIENT_COUNT = 200
+CLIENT_COUNT = 1000
 
 
 # --- generated CODA files -----------------------------------------------------------------

@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     registry = odoo_registry(args.config, args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
-        companies = env["res.company"].search([("name", "=like", "Bench Client %")], order="name")
+        companies = env["res.company"].search([("name", "=like", "Bench Client %")], order="id")
         if len(companies) < CLIENT_COUNT:
             raise SystemExit(f"{len(companies)} client companies in the database: run setup_db.py")
         ibans = {}
