@@ -32,7 +32,7 @@ import time
 from datetime import date
 
 from common import CLIENT_COUNT, OFFICE_VAT, emit, odoo_registry
-from retrieval_bench import OFFICE_LOGIN, OFFICE_LOGIN_PASSWORD, OFFICE_PASSWORD, connect, document
+from retrieval_bench import OFFICE_PASSWORD, connect, document, office_seed
 
 from codabox_client import CodaboxClient
 from sandbox.testing import running_sandbox
@@ -74,29 +74,6 @@ def server_cpu(master: int) -> float:
     return process_cpu(master) + sum(process_cpu(int(pid)) for pid in children)
 
 
-def seed_for(companies, ibans):
-    return {
-        "software_id": "7f3c1c1e-4a86-4f5e-9d2b-0c8d7c0c0b0b",
-        "offices": [
-            {
-                "vat": OFFICE_VAT,
-                "name": "Fiduciaire Bench",
-                "users": [{"login": OFFICE_LOGIN, "password": OFFICE_LOGIN_PASSWORD}],
-            }
-        ],
-        "companies": [
-            {
-                "vat": company.vat,
-                "name": company.name,
-                "client_code": f"C{index:04d}",
-                "office_vat": OFFICE_VAT,
-                "ibans": [ibans[company]],
-            }
-            for index, company in enumerate(companies, 1)
-        ],
-    }
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", required=True)
@@ -122,7 +99,7 @@ def main(argv=None) -> int:
         ibans = {}
         for journal in journals:
             ibans.setdefault(journal.company_id, journal.bank_account_id.sanitized_acc_number)
-        with running_sandbox(seed_for(companies, ibans)) as sandbox:
+        with running_sandbox(office_seed(companies, ibans)) as sandbox:
             params = env["ir.config_parameter"]
             params.set_param("l10n_be_codabox_connect.api_url", sandbox.url)
             params.set_param("l10n_be_codabox_connect.mycodabox_url", sandbox.url)

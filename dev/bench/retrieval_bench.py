@@ -80,6 +80,30 @@ def connect(env, sandbox, client, office, company, first):
     env["codabox.connection"]._connect(company, office, answer)
 
 
+def office_seed(companies, ibans):
+    """The sandbox's seed: the office, its login, and ``companies`` with their IBANs."""
+    return {
+        "software_id": "7f3c1c1e-4a86-4f5e-9d2b-0c8d7c0c0b0b",
+        "offices": [
+            {
+                "vat": OFFICE_VAT,
+                "name": "Fiduciaire Bench",
+                "users": [{"login": OFFICE_LOGIN, "password": OFFICE_LOGIN_PASSWORD}],
+            }
+        ],
+        "companies": [
+            {
+                "vat": company.vat,
+                "name": company.name,
+                "client_code": f"C{index:04d}",
+                "office_vat": OFFICE_VAT,
+                "ibans": [ibans[company]],
+            }
+            for index, company in enumerate(companies, 1)
+        ],
+    }
+
+
 def warm_up(sandbox, company, iban):
     """One document retrieved first, not measured: Odoo loads code and caches on first use."""
     sandbox.add_documents(company.vat, [document(iban, company.name, date(2026, 10, 30), 900)])
@@ -114,26 +138,7 @@ def main(argv=None) -> int:
                 [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
             )
             ibans[company] = journal.bank_account_id.sanitized_acc_number
-        seed = {
-            "software_id": "7f3c1c1e-4a86-4f5e-9d2b-0c8d7c0c0b0b",
-            "offices": [
-                {
-                    "vat": OFFICE_VAT,
-                    "name": "Fiduciaire Bench",
-                    "users": [{"login": OFFICE_LOGIN, "password": OFFICE_LOGIN_PASSWORD}],
-                }
-            ],
-            "companies": [
-                {
-                    "vat": company.vat,
-                    "name": company.name,
-                    "client_code": f"C{index:02d}",
-                    "office_vat": OFFICE_VAT,
-                    "ibans": [ibans[company]],
-                }
-                for index, company in enumerate(companies, 1)
-            ],
-        }
+        seed = office_seed(companies, ibans)
         stages = sorted(set(args.stages))
         companies = companies[: stages[-1]]
         with running_sandbox(seed) as sandbox:

@@ -265,63 +265,49 @@ def bench_memory(options, mode, clock):
     return [event for event in events if event["event"] == "import"], status
 
 
-def bench_retrieval(options, mode, clock):
-    copy = f"{options.database}_retrieval"
+def on_copy(options, suffix, script, args, budget, clock, startup=300):
+    """Run a measuring script on a throwaway copy of the database (it commits), dropped
+    after it with its filestore."""
+    copy = f"{options.database}_{suffix}"
     filestore = Path(_data_dir(options.config)) / "filestore"
-    if clock.left() < 60:
-        return [], "not run (no time left)"
-    say(f"retrieval: {mode['stages'][-1]} companies, 3 documents each (on a copy, {copy})")
     _dropdb(copy, filestore)
     subprocess.run(["createdb", "-T", options.database, copy], check=True)
     try:
-        events, status = run_child(
-            [
-                "retrieval_bench.py",
-                "-c",
-                options.config,
-                "-d",
-                copy,
-                "--stages",
-                ",".join(map(str, mode["stages"])),
-            ],
-            min(mode["retrieval_budget"], clock.left()),
-            clock.left(),
+        return run_child(
+            [script, "-c", options.config, "-d", copy, *args], budget, clock.left(), startup
         )
     finally:
         _dropdb(copy, filestore)
-    return events, status
+
+
+def bench_retrieval(options, mode, clock):
+    if clock.left() < 60:
+        return [], "not run (no time left)"
+    say(f"retrieval: {mode['stages'][-1]} companies, 3 documents each (on a copy)")
+    stages = ",".join(map(str, mode["stages"]))
+    budget = min(mode["retrieval_budget"], clock.left())
+    return on_copy(options, "retrieval", "retrieval_bench.py", ["--stages", stages], budget, clock)
 
 
 def bench_office(options, mode, clock):
     """The simulated office (office_bench.py) on a copy of the database of its own."""
-    copy = f"{options.database}_office"
-    filestore = Path(_data_dir(options.config)) / "filestore"
     if clock.left() < 120:
         return [], "not run (no time left)"
+    companies = mode["office_companies"]
     say(
-        f"office: {mode['office_companies']} companies, 3 documents each, retrieved by the "
-        f"daily job of odoo-bin with workers (on a copy, {copy})"
+        f"office: {companies} companies, 3 documents each, retrieved by the daily job of "
+        "odoo-bin with workers (on a copy)"
     )
-    _dropdb(copy, filestore)
-    subprocess.run(["createdb", "-T", options.database, copy], check=True)
-    try:
-        # Progress every 10 s: 300 s without any means the job stalled.
-        events, status = run_child(
-            [
-                "office_bench.py",
-                "-c",
-                options.config,
-                "-d",
-                copy,
-                "--companies",
-                mode["office_companies"],
-            ],
-            300,
-            clock.left(),
-            startup=clock.left(),
-        )
-    finally:
-        _dropdb(copy, filestore)
+    # Progress every 10 s: 300 s without any means the job stalled.
+    events, status = on_copy(
+        options,
+        "office",
+        "office_bench.py",
+        ["--companies", companies],
+        300,
+        clock,
+        startup=clock.left(),
+    )
     for event in events:
         if event["event"] == "connected":
             say(f"office: {event['companies']} companies connected in {event['seconds']:.0f} s")
