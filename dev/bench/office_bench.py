@@ -31,10 +31,9 @@ import tempfile
 import time
 from datetime import date
 
-from common import CLIENT_COUNT, OFFICE_VAT, emit, odoo_registry
-from retrieval_bench import OFFICE_PASSWORD, connect, document, office_seed
+from common import CLIENT_COUNT, emit, odoo_registry
+from retrieval_bench import client_companies, connect, document, office_in_sandbox, office_seed
 
-from codabox_client import CodaboxClient
 from sandbox.testing import running_sandbox
 
 CRON_XMLID = "l10n_be_codabox_connect.ir_cron_codabox_retrieve"
@@ -89,24 +88,9 @@ def main(argv=None) -> int:
     registry = odoo_registry(args.config, args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
-        companies = env["res.company"].search([("name", "=like", "Bench Client %")], order="id")
-        if len(companies) < args.companies:
-            raise SystemExit(f"{len(companies)} client companies in the database: run setup_db.py")
-        companies = companies[: args.companies]
-        journals = env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "in", companies.ids)]
-        )
-        ibans = {}
-        for journal in journals:
-            ibans.setdefault(journal.company_id, journal.bank_account_id.sanitized_acc_number)
+        companies, ibans = client_companies(env, args.companies)
         with running_sandbox(office_seed(companies, ibans)) as sandbox:
-            params = env["ir.config_parameter"]
-            params.set_param("l10n_be_codabox_connect.api_url", sandbox.url)
-            params.set_param("l10n_be_codabox_connect.mycodabox_url", sandbox.url)
-            params.set_param("l10n_be_codabox_connect.software_id", sandbox.software_id)
-            client = CodaboxClient(sandbox.url, sandbox.software_id)
-            office = env["codabox.office"].create({"vat": OFFICE_VAT})
-            office._set_password(OFFICE_PASSWORD)
+            client, office = office_in_sandbox(env, sandbox)
             started = time.perf_counter()
             for index, company in enumerate(companies):
                 connect(env, sandbox, client, office, company, first=not index)

@@ -104,6 +104,33 @@ def office_seed(companies, ibans):
     }
 
 
+def client_companies(env, count):
+    """The first ``count`` client companies (in the order setup_db.py made them) and the IBAN
+    of each one's bank journal."""
+    companies = env["res.company"].search([("name", "=like", "Bench Client %")], order="id")
+    if len(companies) < count:
+        raise SystemExit(f"{len(companies)} client companies in the database: run setup_db.py")
+    companies = companies[:count]
+    journals = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "in", companies.ids)], order="id"
+    )
+    ibans = {}
+    for journal in journals:
+        ibans.setdefault(journal.company_id, journal.bank_account_id.sanitized_acc_number)
+    return companies, ibans
+
+
+def office_in_sandbox(env, sandbox):
+    """Odoo pointed at the sandbox, and the office with its password: (client, office)."""
+    params = env["ir.config_parameter"]
+    params.set_param("l10n_be_codabox_connect.api_url", sandbox.url)
+    params.set_param("l10n_be_codabox_connect.mycodabox_url", sandbox.url)
+    params.set_param("l10n_be_codabox_connect.software_id", sandbox.software_id)
+    office = env["codabox.office"].create({"vat": OFFICE_VAT})
+    office._set_password(OFFICE_PASSWORD)
+    return CodaboxClient(sandbox.url, sandbox.software_id), office
+
+
 def warm_up(sandbox, company, iban):
     """One document retrieved first, not measured: Odoo loads code and caches on first use."""
     sandbox.add_documents(company.vat, [document(iban, company.name, date(2026, 10, 30), 900)])
@@ -129,26 +156,10 @@ def main(argv=None) -> int:
     registry = odoo_registry(args.config, args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"lang": "en_US"})
-        companies = env["res.company"].search([("name", "=like", "Bench Client %")], order="id")
-        if len(companies) < CLIENT_COUNT:
-            raise SystemExit(f"{len(companies)} client companies in the database: run setup_db.py")
-        ibans = {}
-        for company in companies:
-            journal = env["account.journal"].search(
-                [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
-            )
-            ibans[company] = journal.bank_account_id.sanitized_acc_number
-        seed = office_seed(companies, ibans)
         stages = sorted(set(args.stages))
-        companies = companies[: stages[-1]]
-        with running_sandbox(seed) as sandbox:
-            params = env["ir.config_parameter"]
-            params.set_param("l10n_be_codabox_connect.api_url", sandbox.url)
-            params.set_param("l10n_be_codabox_connect.mycodabox_url", sandbox.url)
-            params.set_param("l10n_be_codabox_connect.software_id", sandbox.software_id)
-            client = CodaboxClient(sandbox.url, sandbox.software_id)
-            office = env["codabox.office"].create({"vat": OFFICE_VAT})
-            office._set_password(OFFICE_PASSWORD)
+        companies, ibans = client_companies(env, stages[-1])
+        with running_sandbox(office_seed(companies, ibans)) as sandbox:
+            client, office = office_in_sandbox(env, sandbox)
             connected = 0
             cpu_clock = CpuClock(cr)
             for stage in stages:
