@@ -14,12 +14,12 @@ from ..matching import PRESELECT_STRIP, Candidate, normalise_reference
 # (and indexed by): see matching.PRESELECT_STRIP. A constant, written out so that the query's
 # expression is the index's, which PostgreSQL then uses.
 REFERENCE_KEY = "regexp_replace(upper({move}payment_reference), '" + PRESELECT_STRIP + "', '', 'g')"
-# What may be paid: posted invoices, bills and credit notes, not fully paid yet.
 # What Odoo's account.bank.statement.line.create writes on each new entry, one write per entry.
 STATEMENT_LINK = frozenset({"statement_line_id", "narration", "name"})
 # Where the links of a CODA import wait for their batch write (the cursor's cache: the
 # context cannot hold them, and they must not outlive the transaction's cursor).
 PENDING_LINKS = "codabox_pending_statement_links"
+# What may be paid: posted invoices, bills and credit notes, not fully paid yet.
 OPEN_DOCUMENT = "{move}state = 'posted' AND {move}payment_state IN ('not_paid', 'partial')"
 MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
 

@@ -685,11 +685,26 @@ class CodaboxConnection(models.Model):
         self.env["codabox.api"]._check_rights(self.company_id, "account.group_account_user")
         deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
         result = self._retrieve(deadline, with_commit)
-        # What does not fit in the request's limits is left to the daily job, woken now.
-        result["left"] = not (result["complete"] or result["busy"] or result["error"])
-        if result["left"]:
-            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
+        result["left"] = self._leave_rest_to_daily_job([result])
         return self._retrieval_notification(result)
+
+    @api.model
+    def _leave_rest_to_daily_job(self, outcomes):
+        """Whether a click's ``outcomes`` (retrievals, file collections, each within the
+        request's limits) left work undone: one neither complete, nor busy in another
+        process, nor failed (a long statement's rest, documents not started). The daily job
+        is then woken to do it now."""
+        left = any(not (out["complete"] or out["busy"] or out["error"]) for out in outcomes)
+        if left:
+            self._wake_daily_job()
+        return left
+
+    @api.model
+    def _wake_daily_job(self):
+        """Run the daily job in the next minutes: it finishes what a click, an upload or a
+        retry left to it. Any user's action may wake it: Odoo creates the trigger as
+        superuser (``ir.cron._trigger``)."""
+        self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
 
     def _retrieval_notification(self, result, company=None):
         """The notification of a retrieval's (or a file collection's) ``result``, titled with

@@ -847,8 +847,8 @@ class CodaboxDocument(models.Model):
                 "kind_turned_off": False,
             }
         )
-        if waiting:  # sudo: waking the daily job, which only administrators may write
-            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve").sudo()._trigger()
+        if waiting:
+            self.env["codabox.connection"]._wake_daily_job()
         return waiting
 
     def action_open_statements(self):

@@ -134,12 +134,7 @@ class ResCompany(models.Model):
         # Within the request's limits: what does not fit (a long statement's rest, documents
         # not started) is left to the daily job, woken now.
         deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
-        result = {
-            "documents": self.env["codabox.document"],
-            "busy": False,
-            "error": False,
-            "left": False,
-        }
+        result = {"documents": self.env["codabox.document"], "busy": False, "error": False}
         errors = []
         outcomes = [connection._retrieve(deadline, with_commit)] if connection else []
         outcomes += [source._collect(deadline, with_commit, companies=self) for source in sources]
@@ -147,13 +142,10 @@ class ResCompany(models.Model):
             result["documents"] |= outcome["documents"]
             result["busy"] = result["busy"] or outcome["busy"]
             errors += [outcome["error"]] if outcome["error"] else []
-            result["left"] = result["left"] or not (
-                outcome["complete"] or outcome["busy"] or outcome["error"]
-            )
         result["error"] = "\n".join(errors) or False
-        if result["left"]:
-            self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
-        return self.env["codabox.connection"]._retrieval_notification(result, self)
+        Connection = self.env["codabox.connection"]
+        result["left"] = Connection._leave_rest_to_daily_job(outcomes)
+        return Connection._retrieval_notification(result, self)
 
     def _codabox_soda_journal(self):
         """The journal of the payroll entries made from SODA: the setting, else a

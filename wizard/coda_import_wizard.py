@@ -294,7 +294,7 @@ class CodaImportWizard(models.TransientModel):
         Statement = self.env["account.bank.statement"]
         Document = self.env["codabox.document"]
         deadline = time.monotonic() + self.env["codabox.api"]._request_time_budget()
-        statements = Statement
+        statements, uploads = Statement, Document
         lines = []
         for filename, data, pdf, pdf_filename in files:
             try:
@@ -325,8 +325,9 @@ class CodaImportWizard(models.TransientModel):
                 continue
             statements |= result["statements"]
             if result.get("incomplete"):
-                Document._store_upload(self.company_id, filename, data, pdf, pdf_filename, result)
-                self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")._trigger()
+                uploads |= Document._store_upload(
+                    self.company_id, filename, data, pdf, pdf_filename, result
+                )
             for statement in result["statements"]:
                 lines.append(self._statement_result(filename, statement))
             lines += [
@@ -343,6 +344,8 @@ class CodaImportWizard(models.TransientModel):
             )
             if summary:
                 lines.append({"filename": filename, "status": "reconciled", "message": summary})
+        if uploads:  # their rest, at once
+            self.env["codabox.connection"]._wake_daily_job()
         return statements, lines
 
     @api.model
