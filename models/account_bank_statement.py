@@ -4,7 +4,7 @@ from markupsafe import Markup
 
 from odoo import Command, _, api, fields, models
 from odoo.addons.base.models.res_bank import sanitize_account_number
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date
 
 from ..coda_parser import CodaError, bban_to_iban, parse
@@ -268,16 +268,21 @@ class AccountBankStatement(models.Model):
 
         to_import, incomplete = Statement._coda_parts(to_import, max_lines)
         statements = Statement.browse()
-        if to_import:
-            with self.env.cr.savepoint():
-                attachments = Statement._coda_attachments(data, filename, pdf, pdf_filename)
-                statements = Statement._coda_create_statements(
-                    Statement._coda_statement_vals_list(to_import, filename, attachments)
-                )
-                statements.journal_id._codabox_check_continuity()
         reconciliation = {"reconciled": Line, "open": Line}
-        if statements and company.codabox_auto_reconcile:
-            reconciliation = statements._codabox_reconcile_invoices()
+        files = (data, filename, pdf, pdf_filename)
+        if to_import and company.codabox_auto_reconcile:
+            try:
+                statements, reconciliation = Statement._coda_create_reconciled(
+                    to_import, files, company
+                )
+            except (UserError, ValidationError):
+                # Odoo refused a line booked on an invoice's account or its reconciliation
+                # (e.g. an account deprecated since): the lines as they come, then each
+                # reconciliation on its own, a refused one left open with Odoo's reason.
+                statements = Statement._coda_create(to_import, files)
+                reconciliation = statements._codabox_reconcile_invoices()
+        elif to_import:
+            statements = Statement._coda_create(to_import, files)
         return {
             "statements": statements,
             "existing": existing_statements,
@@ -289,11 +294,58 @@ class AccountBankStatement(models.Model):
             "left_open": reconciliation["open"],
         }
 
+    @api.model
+    def _coda_create(self, to_import, files, line_vals_hook=None):
+        """Create the statements (or parts) of ``to_import`` (see :meth:`_coda_parts`) with
+        the file and its PDF attached, all or none (a savepoint), and check the continuity
+        of their journals. ``line_vals_hook(vals_list)`` may change the values first.
+
+        :param files: ``(data, filename, pdf, pdf_filename)``
+        :return: the statements"""
+        data, filename, pdf, pdf_filename = files
+        with self.env.cr.savepoint():
+            attachments = self._coda_attachments(data, filename, pdf, pdf_filename)
+            vals_list = self._coda_statement_vals_list(to_import, filename, attachments)
+            if line_vals_hook:
+                line_vals_hook(vals_list)
+            statements = self._coda_create_statements(vals_list)
+            statements.journal_id._codabox_check_continuity()
+        return statements
+
+    @api.model
+    def _coda_create_reconciled(self, to_import, files, company):
+        """:meth:`_coda_create` with the reconciliation with invoices: the lines decided
+        before they are created, those paying an invoice booked on its account and
+        reconciled with it (``account.bank.statement.line._codabox_match_line_vals``). The
+        earlier lines of statements imported in parts are matched first, as "Reconcile with
+        invoices" does. All or nothing: Odoo's refusal is raised.
+
+        :return: ``(statements, {"reconciled": lines, "open": lines left open with a note})``
+        """
+        Line = self.env["account.bank.statement.line"]
+        to_reconcile = {}
+        with self.env.cr.savepoint():
+            earlier = self.browse().union(*(part[-1] for part in to_import)).line_ids
+            result = earlier._codabox_reconcile_invoices()
+
+            def match(vals_list):
+                to_reconcile.update(Line._codabox_match_line_vals(company, vals_list))
+
+            statements = self._coda_create(to_import, files, match)
+            lines = statements.line_ids - earlier
+            reconciled = lines._codabox_reconcile_new_lines(to_reconcile)
+        left_open = lines.filtered(lambda line: line.codabox_reconcile_note) - reconciled
+        return statements, {
+            "reconciled": result["reconciled"] | reconciled,
+            "open": result["open"] | left_open,
+        }
+
     def _codabox_reconcile_invoices(self):
         """Match the statements' lines with the open invoices by structured communication
         (see ``account.bank.statement.line._codabox_reconcile_invoices``).
 
-        Called by the import and by "Reconcile with invoices"; override to choose which
+        Called by "Reconcile with invoices" (the import decides before it creates the lines:
+        ``account.bank.statement.line._codabox_match_line_vals``); override to choose which
         statements are matched (e.g. none for a journal of a payment provider)."""
         return self.line_ids._codabox_reconcile_invoices()
 
@@ -718,7 +770,6 @@ class AccountBankStatement(models.Model):
         Model = self.env["account.analytic.distribution.model"].sudo()
         return bool(Model.search_count([("company_id", "in", [*companies.ids, False])], limit=1))
 
-    @api.model
     @api.model
     def _coda_parts(self, to_import, max_lines):
         """The part of each statement this import creates, at most ``max_lines`` lines in

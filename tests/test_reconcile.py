@@ -271,6 +271,114 @@ class TestReconcile(ReconcileCase):
         self.assertOpen(refused, "Odoo refused the reconciliation: You cannot use a")
         self.assertEqual(refused_invoice.payment_state, "not_paid")
 
+    def test_refused_at_import_leaves_its_line_open_only(self):
+        """The import books a paying line straight on the invoice's account; when Odoo
+        refuses that (the customer's receivable deprecated since the invoice), the import
+        still goes through: that line stays open with Odoo's reason, the others of the same
+        statement are reconciled."""
+        old_receivable = self.env["account.account"].create(
+            {
+                "code": "400901",
+                "name": "Old receivable",
+                "account_type": "asset_receivable",
+                "reconcile": True,
+            }
+        )
+        self.customer2.property_account_receivable_id = old_receivable
+        refused_invoice = self._document(71.0, partner=self.customer2)
+        invoice = self._document(81.0)
+        field, _operator, in_use = ACCOUNT_IN_USE[0]  # 18.0 deprecates, 19.0 archives
+        old_receivable[field] = not in_use
+        result, lines = self._pay(
+            self._movement("71.00", refused_invoice.payment_reference),
+            self._movement("81.00", invoice.payment_reference),
+            self._movement("5.00", "No reference"),
+        )
+        refused, line, _other = lines
+        self.assertEqual(len(result["statements"]), 1)
+        self.assertEqual(result["reconciled"], line)
+        self.assertEqual(result["left_open"], refused)
+        self.assertReconciledWith(line, invoice)
+        self.assertOpen(refused, "Odoo refused the reconciliation: You cannot use a")
+        self.assertEqual(refused_invoice.payment_state, "not_paid")
+        self.assertEqual(
+            self.env["account.bank.statement"].search_count([("journal_id", "=", self.journal.id)]),
+            1,
+            "the import's first try left nothing behind",
+        )
+
+    def test_import_books_the_entries_as_reconcile_with_invoices(self):
+        """The import decides before it creates the lines and creates each paying line on
+        the invoice's account: the same entries, partials, partners and notes as importing
+        with the reconciliation off, then "Reconcile with invoices" on the statement; the
+        entries' items are not rewritten after they were posted (no "Journal Item updated"
+        in their chatter)."""
+        payer = self.env["res.partner"].create(
+            {"name": "Parent NV", "bank_ids": [Command.create({"acc_number": SUPPLIER_IBAN})]}
+        )
+
+        def documents_and_movements(offset):
+            exact = self._document(100.0 + offset)
+            partly = self._document(300.0 + offset)
+            twice = self._document(90.0 + offset)
+            other_payer = self._document(40.0 + offset, partner=self.customer2)
+            bill = self._document(55.0 + offset, move_type="in_invoice", reference=ogm(offset))
+            movements = [
+                self._movement(f"{100 + offset}.00", exact.payment_reference),
+                self._movement(f"{100 + offset}.00", partly.payment_reference),
+                self._movement(f"{50 + offset}.00", twice.payment_reference),
+                self._movement("40.00", twice.payment_reference),
+                self._movement(f"{40 + offset}.00", other_payer.payment_reference, SUPPLIER_IBAN),
+                self._movement(f"-{55 + offset}.00", bill.payment_reference, SUPPLIER_IBAN),
+                self._movement("999.00", exact.payment_reference),  # paid before: open
+                self._movement("7.00", ogm(9990000007)),  # no such invoice: open
+                self._movement("3.00", "Free text"),
+            ]
+            return [exact, partly, twice, other_payer, bill], movements
+
+        def described(lines, documents):
+            rank = {move: index for index, move in enumerate(documents)}
+            items = []
+            for line in lines:
+                note = line.codabox_reconcile_note or ""
+                for move, index in rank.items():
+                    note = note.replace(move.name, f"<document {index}>")
+                items.append(
+                    (
+                        line.partner_id,
+                        line.is_reconciled,
+                        note,
+                        sorted(
+                            (item.account_id.id, item.partner_id.id, item.balance)
+                            for item in line.move_id.line_ids
+                        ),
+                        sorted(rank[move] for move in line.codabox_reconciled_move_ids),
+                    )
+                )
+            return items, [(move.payment_state, move.amount_residual) for move in documents]
+
+        documents, movements = documents_and_movements(1)
+        _result, at_import = self._pay(*movements)
+        self.assertEqual(self.customer.bank_ids.sanitized_acc_number, CUSTOMER_IBAN)
+        self.customer.bank_ids.unlink()  # learnt: the second import would find the partner by it
+        self.company.codabox_auto_reconcile = False
+        documents_after, movements = documents_and_movements(1)
+        _result, afterwards = self._pay(*movements)
+        afterwards.statement_id.action_codabox_reconcile_invoices()
+
+        self.assertEqual(at_import.mapped("is_reconciled").count(True), 6)
+        self.assertEqual(described(at_import, documents), described(afterwards, documents_after))
+        self.assertEqual(at_import[4].partner_id, payer, "a line keeps the payer its account names")
+        updated = "Journal Item"
+        self.assertFalse(
+            at_import.move_id.message_ids.filtered(lambda message: updated in message.body),
+            "the import rewrote the items of posted entries",
+        )
+        self.assertTrue(
+            afterwards.move_id.message_ids.filtered(lambda message: updated in message.body),
+            "the check above can fail: Odoo logs each rewritten item",
+        )
+
     def test_same_statement_imported_twice(self):
         invoice = self._document(64.0)
         data = self._coda(self._movement("64.00", invoice.payment_reference))
