@@ -8,7 +8,9 @@ The same code runs on both series (README: "Odoo 19.0"); every name here does on
 series what the other does on the other one.
 """
 
+import resource
 import time
+import weakref
 
 from odoo import release
 from odoo.addons.base.models import ir_cron
@@ -70,7 +72,7 @@ def sql_constraints(*constraints):
     return decorate
 
 
-def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None):
+def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None, started=None):
     """Tell Odoo how far a call of the cron job got, so that it calls it again at once while
     ``remaining`` is not 0 (out of a cron run, nothing to tell).
 
@@ -78,27 +80,58 @@ def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None):
     callers have committed their work already when they run as the cron job
     (``with_commit``); without, the progress is only written, as 18.0 does.
 
-    18.0 calls a job with work remaining again at most ``CRON_CALLS_IN_A_ROW`` times in one
-    unit of work, the calls' ``budget`` (seconds) being sized for that; 19.0 calls it again
-    at least that many times and for at least ``MIN_TIME_PER_JOB`` seconds, which may
-    outlast a worker's limits. Past ``CRON_CALLS_IN_A_ROW`` budgets, a call then ends the
-    unit of work (nothing remaining for it) and triggers the job at once, in a new one.
+    Odoo calls a job with work remaining again in the same unit of work of its worker, which
+    must fit in the worker's limits: 18.0 at most ``CRON_CALLS_IN_A_ROW`` times, the calls'
+    ``budget`` (seconds) being sized for that; 19.0 at least that many times and for at least
+    ``MIN_TIME_PER_JOB`` seconds. A call that works longer than its budget (a slow machine,
+    a fixed cost per call) would add up to more. So once the unit of work has lasted
+    ``CRON_CALLS_IN_A_ROW`` budgets, or spent half of the worker's CPU limit
+    (:func:`_unit_of_work_spent`), a call ends it (nothing remaining for it) and triggers the
+    job at once, in a new one.
+
+    :param started: when the call began (``time.monotonic()``)
     """
+    progress_id = cron.env.context.get("ir_cron_progress_id")
+    if remaining and budget and progress_id and _unit_of_work_spent(cron, budget, started):
+        cron._trigger()
+        remaining = 0
     if not ODOO_19:
         cron._notify_progress(done=done, remaining=remaining)
         return
-    context = cron.env.context
-    if not (progress_id := context.get("ir_cron_progress_id")):
+    if not progress_id:
         return
-    started = context.get("cron_end_time", float("inf")) - ir_cron.MIN_TIME_PER_JOB
-    if remaining and budget and time.monotonic() - started > CRON_CALLS_IN_A_ROW * budget:
-        cron._trigger()
-        remaining = 0
     if with_commit:
         cron._commit_progress(done, remaining=remaining)
     else:
         progress = cron.env["ir.cron.progress"].sudo().browse(progress_id)
         progress.write({"done": done, "remaining": remaining})
+
+
+#: 18.0: the cursor of a cron job's unit of work (one for its calls in a row) -> when its
+#: first call began. 19.0 tells it (``cron_end_time``).
+_UNITS_STARTED = weakref.WeakKeyDictionary()
+
+
+def _unit_of_work_spent(cron, budget, started):
+    """Whether the unit of work running this call of ``cron`` has lasted
+    ``CRON_CALLS_IN_A_ROW`` calls' ``budget``, or has less than half of the worker's CPU
+    limit left: the CPU limit Odoo arms for each unit of work (``RLIMIT_CPU``, with
+    ``--workers``) counts every call, whatever each one took."""
+    now = time.monotonic()
+    if ODOO_19:
+        unit_started = (
+            cron.env.context.get("cron_end_time", float("inf")) - ir_cron.MIN_TIME_PER_JOB
+        )
+    else:
+        unit_started = _UNITS_STARTED.setdefault(cron.env.cr, started or now)
+    if now - unit_started > CRON_CALLS_IN_A_ROW * budget:
+        return True
+    soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
+    limit = config.get("limit_time_cpu") or 0
+    if soft == resource.RLIM_INFINITY or limit <= 0:
+        return False
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return soft - (usage.ru_utime + usage.ru_stime) < limit / 2
 
 
 def database_under_test():

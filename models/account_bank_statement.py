@@ -1,3 +1,4 @@
+import time
 from collections import defaultdict
 
 from markupsafe import Markup
@@ -13,6 +14,7 @@ from ..exceptions import CodaImportError, CodaUnknownAccountError
 from ..matching import normalise_reference
 from ..matching.partners import normalise_name, search_pattern
 from .account_move import PENDING_LINKS
+from .job_tools import record_import_pace
 
 
 class AccountBankStatement(models.Model):
@@ -166,6 +168,7 @@ class AccountBankStatement(models.Model):
             "reconciled": <lines reconciled with invoices>, "left_open": <lines with a
             structured communication left open, each with its note>}``
         """
+        started = time.monotonic()
         try:
             coda_statements = parse(data)
         except CodaError as error:
@@ -283,6 +286,9 @@ class AccountBankStatement(models.Model):
                 reconciliation = statements._codabox_reconcile_invoices()
         elif to_import:
             statements = Statement._coda_create(to_import, files)
+        if statements:
+            lines = sum(len(part[3]) for part in to_import)
+            record_import_pace(self.env.cr.dbname, time.monotonic() - started, lines)
         return {
             "statements": statements,
             "existing": existing_statements,

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from ..codabox_client import CodaboxError, FeedEntry
 from ..compat import sql_constraints
 from .account_bank_statement import CodaImportError, CodaUnknownAccountError
-from .job_tools import _past, advisory_lock
+from .job_tools import _past, advisory_lock, import_pace
 
 _logger = logging.getLogger(__name__)
 
@@ -559,12 +559,16 @@ class CodaboxDocument(models.Model):
     @api.model
     def _lines_within(self, deadline):
         """How many statement lines an import may create before ``deadline`` (None: all),
-        at the cost per line of the system parameter ``import_seconds_per_line`` (0.03 s,
-        measured by ``make bench``); at least ``MIN_IMPORT_PART`` lines, so that each call
+        at the cost per line this process measured (``job_tools.import_pace``: machines
+        differ several times over), never below the system parameter
+        ``import_seconds_per_line`` (0.03 s, measured by ``make bench``) and twice that as
+        long as nothing was measured; at least ``MIN_IMPORT_PART`` lines, so that each call
         moves on."""
         if deadline is None:
             return None
         per_line = float(self.env["codabox.api"]._param("import_seconds_per_line", "0.03"))
+        measured = import_pace(self.env.cr.dbname)
+        per_line = max(per_line, measured if measured is not None else 2 * per_line)
         return max(MIN_IMPORT_PART, int((deadline - time.monotonic()) / max(per_line, 0.001)))
 
     def _record_part(self, result):

@@ -12,6 +12,26 @@ def _past(deadline):
     return deadline is not None and time.monotonic() > deadline
 
 
+#: database -> seconds per statement line that this process's imports took (see import_pace)
+_IMPORT_PACE = {}
+
+
+def record_import_pace(dbname, seconds, lines):
+    """Remember how long an import of ``lines`` statement lines took in this process: the
+    machine's own pace, which the next parts of long statements are sized by
+    (``codabox.document._lines_within``). Averaged with the pace measured before, so that one
+    import slowed down by another process does not halve the next part."""
+    if lines:
+        pace = seconds / lines
+        previous = _IMPORT_PACE.get(dbname)
+        _IMPORT_PACE[dbname] = pace if previous is None else (previous + pace) / 2
+
+
+def import_pace(dbname):
+    """Seconds per statement line this process measured for ``dbname``, or None."""
+    return _IMPORT_PACE.get(dbname)
+
+
 @contextmanager
 def advisory_lock(env, namespace, key):
     """Hold a PostgreSQL advisory lock for the block; yields False when another process

@@ -10,6 +10,7 @@ from odoo import Command
 from odoo.tests.common import new_test_user, tagged
 
 from ..dev.codagen import generate_statements, write_coda
+from ..models import job_tools
 from ..models.codabox_api import PARAM_PREFIX
 from ..models.codabox_document import MIN_IMPORT_PART
 from .common import BelgianCompanyCase
@@ -71,6 +72,35 @@ class TestImportParts(BelgianCompanyCase):
         names = statements.line_ids.move_id.sorted("sequence_number").mapped("sequence_number")
         self.assertEqual(names, list(range(names[0], names[0] + 120)))
         self.assertFalse(self.journal.codabox_gap_count)
+
+    def test_parts_are_sized_by_the_pace_this_process_measured(self):
+        """A part is sized by the seconds per line this process's imports took, never faster
+        than the system parameter, twice that until something was measured: a machine
+        several times slower than the one the parameter was measured on (seen: 4x) still
+        keeps each call within its worker's limits."""
+        Document = self.env["codabox.document"]
+        dbname = self.env.cr.dbname
+        saved = job_tools._IMPORT_PACE.pop(dbname, None)
+        try:
+
+            def within_a_minute():
+                return Document._lines_within(time.monotonic() + 60.0)
+
+            # Unmeasured: twice the parameter's 0.03 s a line (60 s / 0.06 s, the clock ticking).
+            self.assertTrue(950 <= within_a_minute() <= 1000)
+            self.import_file(max_lines=MIN_IMPORT_PART)
+            measured = job_tools.import_pace(dbname)
+            self.assertGreater(measured, 0)
+            job_tools._IMPORT_PACE[dbname] = 0.2  # a slow machine: 300 lines in 60 s
+            self.assertTrue(290 <= within_a_minute() <= 300)
+            job_tools._IMPORT_PACE[dbname] = 0.001  # never faster than the parameter
+            self.assertTrue(1950 <= within_a_minute() <= 2000)
+            job_tools.record_import_pace(dbname, 10.0, 100)  # averaged: (0.001 + 0.1) / 2
+            self.assertAlmostEqual(job_tools.import_pace(dbname), 0.0505)
+        finally:
+            job_tools._IMPORT_PACE.pop(dbname, None)
+            if saved is not None:
+                job_tools._IMPORT_PACE[dbname] = saved
 
     def test_a_long_file_is_imported_in_parts_as_at_once(self):
         sizes = []
