@@ -10,7 +10,6 @@ series what the other does on the other one.
 
 import resource
 import time
-import weakref
 
 from odoo import release
 from odoo.addons.base.models import ir_cron
@@ -72,7 +71,7 @@ def sql_constraints(*constraints):
     return decorate
 
 
-def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None, started=None):
+def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None):
     """Tell Odoo how far a call of the cron job got, so that it calls it again at once while
     ``remaining`` is not 0 (out of a cron run, nothing to tell).
 
@@ -84,15 +83,13 @@ def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None, s
     must fit in the worker's limits: 18.0 at most ``CRON_CALLS_IN_A_ROW`` times, the calls'
     ``budget`` (seconds) being sized for that; 19.0 at least that many times and for at least
     ``MIN_TIME_PER_JOB`` seconds. A call that works longer than its budget (a slow machine,
-    a fixed cost per call) would add up to more. So once the unit of work has lasted
-    ``CRON_CALLS_IN_A_ROW`` budgets, or spent half of the worker's CPU limit
-    (:func:`_unit_of_work_spent`), a call ends it (nothing remaining for it) and triggers the
-    job at once, in a new one.
-
-    :param started: when the call began (``time.monotonic()``)
+    a fixed cost per call) would add up to more. So once the unit of work has spent half of
+    the worker's CPU limit, or (19.0, which tells when it began) lasted
+    ``CRON_CALLS_IN_A_ROW`` budgets (:func:`_unit_of_work_spent`), a call ends it (nothing
+    remaining for it) and triggers the job at once, in a new one.
     """
     progress_id = cron.env.context.get("ir_cron_progress_id")
-    if remaining and budget and progress_id and _unit_of_work_spent(cron, budget, started):
+    if remaining and budget and progress_id and _unit_of_work_spent(cron, budget):
         cron._trigger()
         remaining = 0
     if not ODOO_19:
@@ -107,25 +104,15 @@ def notify_cron_progress(cron, done, remaining, with_commit=True, budget=None, s
         progress.write({"done": done, "remaining": remaining})
 
 
-#: 18.0: the cursor of a cron job's unit of work (one for its calls in a row) -> when its
-#: first call began. 19.0 tells it (``cron_end_time``).
-_UNITS_STARTED = weakref.WeakKeyDictionary()
-
-
-def _unit_of_work_spent(cron, budget, started):
-    """Whether the unit of work running this call of ``cron`` has lasted
-    ``CRON_CALLS_IN_A_ROW`` calls' ``budget``, or has less than half of the worker's CPU
-    limit left: the CPU limit Odoo arms for each unit of work (``RLIMIT_CPU``, with
-    ``--workers``) counts every call, whatever each one took."""
-    now = time.monotonic()
+def _unit_of_work_spent(cron, budget):
+    """Whether the unit of work running this call of ``cron`` has less than half of the
+    worker's CPU limit left (the limit Odoo arms for each unit of work, ``RLIMIT_CPU``, with
+    ``--workers``: it counts every call, whatever each one took), or, on 19.0, has lasted
+    ``CRON_CALLS_IN_A_ROW`` calls' ``budget``."""
     if ODOO_19:
-        unit_started = (
-            cron.env.context.get("cron_end_time", float("inf")) - ir_cron.MIN_TIME_PER_JOB
-        )
-    else:
-        unit_started = _UNITS_STARTED.setdefault(cron.env.cr, started or now)
-    if now - unit_started > CRON_CALLS_IN_A_ROW * budget:
-        return True
+        started = cron.env.context.get("cron_end_time", float("inf")) - ir_cron.MIN_TIME_PER_JOB
+        if time.monotonic() - started > CRON_CALLS_IN_A_ROW * budget:
+            return True
     soft, _hard = resource.getrlimit(resource.RLIMIT_CPU)
     limit = config.get("limit_time_cpu") or 0
     if soft == resource.RLIM_INFINITY or limit <= 0:

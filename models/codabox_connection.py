@@ -649,12 +649,7 @@ class CodaboxConnection(models.Model):
             done += moved
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_retrieve")
         notify_cron_progress(
-            cron,
-            done,
-            len(remaining) + sources_due + uploads_due,
-            with_commit,
-            budget,
-            deadline - budget,
+            cron, done, len(remaining) + sources_due + uploads_due, with_commit, budget
         )
         if remaining or sources_due or uploads_due:
             cron._trigger()  # wakes a sleeping cron worker too

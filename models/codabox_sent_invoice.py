@@ -315,7 +315,7 @@ class CodaboxSentInvoice(models.Model):
         # Entries never tried because the time was up: Odoo calls the job again at once.
         remaining = self.sudo().search_count([("state", "=", "to_send")])
         cron = self.env.ref("l10n_be_codabox_connect.ir_cron_codabox_send_invoices")
-        notify_cron_progress(cron, len(sent), remaining, with_commit, budget, deadline - budget)
+        notify_cron_progress(cron, len(sent), remaining, with_commit, budget)
         return True
 
     @api.model
