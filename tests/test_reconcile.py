@@ -240,11 +240,8 @@ class TestReconcile(ReconcileCase):
             f"1 line(s) reconciled with {invoice.name}", notification["params"]["message"]
         )
 
-    def test_a_refused_reconciliation_leaves_its_line_open_only(self):
-        """Odoo refuses one of the reconciliations of a run (the customer's receivable
-        account was deprecated since): that line stays open with Odoo's reason, the others
-        of the same run are reconciled."""
-        self.company.codabox_auto_reconcile = False
+    def _invoice_on_an_old_receivable(self, amount):
+        """A receivable account of its own for customer2, and an invoice of ``amount`` on it."""
         old_receivable = self.env["account.account"].create(
             {
                 "code": "400900",
@@ -254,14 +251,25 @@ class TestReconcile(ReconcileCase):
             }
         )
         self.customer2.property_account_receivable_id = old_receivable
-        refused_invoice = self._document(70.0, partner=self.customer2)
+        return old_receivable, self._document(amount, partner=self.customer2)
+
+    @staticmethod
+    def _put_out_of_use(account):
+        field, _operator, in_use = ACCOUNT_IN_USE[0]  # 18.0 deprecates, 19.0 archives
+        account[field] = not in_use
+
+    def test_a_refused_reconciliation_leaves_its_line_open_only(self):
+        """Odoo refuses one of the reconciliations of a run (the customer's receivable
+        account was deprecated since): that line stays open with Odoo's reason, the others
+        of the same run are reconciled."""
+        self.company.codabox_auto_reconcile = False
+        old_receivable, refused_invoice = self._invoice_on_an_old_receivable(70.0)
         invoice = self._document(80.0)
         _result, lines = self._pay(
             self._movement("70.00", refused_invoice.payment_reference),
             self._movement("80.00", invoice.payment_reference),
         )
-        field, _operator, in_use = ACCOUNT_IN_USE[0]  # 18.0 deprecates, 19.0 archives
-        old_receivable[field] = not in_use
+        self._put_out_of_use(old_receivable)
         result = lines._codabox_reconcile_invoices()
         refused, line = lines
         self.assertEqual(result["reconciled"], line)
@@ -276,19 +284,9 @@ class TestReconcile(ReconcileCase):
         refuses that (the customer's receivable deprecated since the invoice), the import
         still goes through: that line stays open with Odoo's reason, the others of the same
         statement are reconciled."""
-        old_receivable = self.env["account.account"].create(
-            {
-                "code": "400901",
-                "name": "Old receivable",
-                "account_type": "asset_receivable",
-                "reconcile": True,
-            }
-        )
-        self.customer2.property_account_receivable_id = old_receivable
-        refused_invoice = self._document(71.0, partner=self.customer2)
+        old_receivable, refused_invoice = self._invoice_on_an_old_receivable(71.0)
         invoice = self._document(81.0)
-        field, _operator, in_use = ACCOUNT_IN_USE[0]  # 18.0 deprecates, 19.0 archives
-        old_receivable[field] = not in_use
+        self._put_out_of_use(old_receivable)
         result, lines = self._pay(
             self._movement("71.00", refused_invoice.payment_reference),
             self._movement("81.00", invoice.payment_reference),
