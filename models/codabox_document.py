@@ -373,6 +373,10 @@ class CodaboxDocument(models.Model):
         """The daily job's share for files imported by hand: the rest of each statement too
         long for its request, in parts (``_import`` with the job's deadline), oldest first.
 
+        A document another process is importing right now (an upload of the same file) is
+        not counted as still to import: that process finishes it or wakes the job again, so
+        the job does not call itself over and over while it waits.
+
         :return: ``(documents moved on, documents still to import)``
         """
         # sudo: the system's job, over every company
@@ -380,15 +384,17 @@ class CodaboxDocument(models.Model):
             [("uploaded_by_id", "!=", False), ("state", "=", "received")], order="id"
         )
         done = 0
+        busy = self.browse()
         for document in waiting:
             if done and _past(deadline):  # each call moves at least one document on
                 break
             with advisory_lock(self.env, UPLOAD_LOCK_NAMESPACE, document.id) as locked:
                 if not locked:  # an upload of the same file is importing it right now
+                    busy |= document
                     continue
                 document._import(with_commit, deadline)
             done += 1
-        return done, len(waiting.filtered(lambda d: d.state == "received"))
+        return done, len((waiting - busy).filtered(lambda d: d.state == "received"))
 
     @api.model
     def _delivery_problem(self, entry, files):

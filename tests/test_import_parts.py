@@ -6,13 +6,16 @@ its request is finished by the daily job."""
 import time
 from datetime import date
 
+import psycopg2
+
 from odoo import Command
 from odoo.tests.common import new_test_user, tagged
+from odoo.tools import config
 
 from ..dev.codagen import generate_statements, write_coda
 from ..models import job_tools
 from ..models.codabox_api import PARAM_PREFIX
-from ..models.codabox_document import MIN_IMPORT_PART
+from ..models.codabox_document import MIN_IMPORT_PART, UPLOAD_LOCK_NAMESPACE
 from .common import BelgianCompanyCase
 
 IBAN = "BE62510007547061"
@@ -196,3 +199,40 @@ class TestImportParts(BelgianCompanyCase):
         self.assertFalse(document.activity_ids)
         document._record_failure("The rest could not be imported.")
         self.assertEqual(document.activity_ids.user_id, user)
+
+    def test_the_daily_job_leaves_an_upload_another_process_is_importing(self):
+        """While another process holds a document's lock (an upload of the same file,
+        importing it), the daily job neither imports it nor counts it as due, so that it
+        does not call itself over and over; once the lock is released it finishes it."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param(f"{PARAM_PREFIX}request_time_budget", "0.1")
+        upload = self.env["ir.attachment"].create({"name": "long.cod", "raw": self.data})
+        wizard = self.env["codabox.coda.import.wizard"].create(
+            {"attachment_ids": [Command.set(upload.ids)]}
+        )
+        wizard.action_import()
+        Document = self.env["codabox.document"]
+        document = Document.search([("uploaded_by_id", "=", self.env.user.id)])
+        self.assertEqual(document.state, "received")
+        lines = len(self.journal_statements().line_ids)
+        # Another PostgreSQL session, as another Odoo process, holds the document's lock.
+        other = psycopg2.connect(
+            dbname=self.env.cr.dbname,
+            host=config["db_host"] or None,
+            port=config["db_port"] or None,
+            user=config["db_user"] or None,
+            password=config["db_password"] or None,
+        )
+        try:
+            with other.cursor() as cr:
+                cr.execute("SELECT pg_advisory_lock(%s, %s)", (UPLOAD_LOCK_NAMESPACE, document.id))
+            deadline = time.monotonic() + 60
+            self.assertEqual(Document._cron_import_uploads(deadline, with_commit=False), (0, 0))
+            self.assertEqual(document.state, "received")
+            self.assertEqual(len(self.journal_statements().line_ids), lines)
+        finally:
+            other.close()  # the lock goes with the session
+        done, due = Document._cron_import_uploads(time.monotonic() + 60, with_commit=False)
+        self.assertEqual((done, due), (1, 0))
+        self.assertEqual(document.state, "imported", document.error_message)
+        self.assert_whole()
