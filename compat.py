@@ -41,6 +41,7 @@ __all__ = [
     "GROUPS_FIELD",
     "ODOO_19",
     "Domain",
+    "config_file",
     "database_under_test",
     "group_users",
     "notify_cron_progress",
@@ -126,6 +127,12 @@ def database_under_test():
     list, 18.0 as a comma-separated string."""
     names = config["db_name"]
     return (names if ODOO_19 else names.split(","))[0]
+
+
+def config_file():
+    """The path of the configuration file Odoo was started with: 19.0 holds it in
+    ``config["config"]`` (its ``config.rcfile`` warns), 18.0 in ``config.rcfile``."""
+    return config["config"] if ODOO_19 else config.rcfile
 
 
 def group_users(group):

@@ -41,7 +41,7 @@ import odoo
 from odoo.tools import config
 
 from ..codabox_client import CodaboxClient
-from ..compat import database_under_test
+from ..compat import config_file, database_under_test
 from ..dev.codagen import generate_statements, write_coda
 from ..sandbox.testing import running_sandbox
 from .parties import (
@@ -74,7 +74,7 @@ LOG_PROBLEM = re.compile(r" (ERROR|CRITICAL) |^[\w.]+(Error|Exception|Failure|Vi
 
 
 def conf_path():
-    return config.rcfile or str(ROOT / ".odoo/odoo.conf")
+    return config_file() or str(ROOT / ".odoo/odoo.conf")
 
 
 def pg_connect(dbname, autocommit=True):
