@@ -32,12 +32,32 @@ PORT=$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0
 say "installing l10n_be_codabox_connect into a new database $DB and running its tests (HTTP on port $PORT)"
 # Warnings and errors, the tests that fail, and the runner's summary lines.
 set +e
-odoo_bin -d "$DB" -i l10n_be_codabox_connect --test-enable \
-    --test-tags /l10n_be_codabox_connect --stop-after-init --http-port "$PORT" \
+"$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$CONF" -d "$DB" -i l10n_be_codabox_connect \
+    --test-enable --test-tags /l10n_be_codabox_connect --stop-after-init --http-port "$PORT" \
     --log-level=warn --log-handler=odoo.tests.result:INFO --log-handler=odoo.tests.stats:INFO \
-    2>&1 | tee "$LOG"
-status=${PIPESTATUS[0]}
+    >"$LOG" 2>&1 &
+odoo_pid=$!
+tail -n +1 --pid="$odoo_pid" -f "$LOG" &
+# Odoo's runner exits once it has printed its summary; a thread a test left behind (a browser
+# it could not stop) would keep it waiting for ever, as long as CI allows: it gets a minute.
+SUMMARY="tests when loading database"
+hung=
+while kill -0 "$odoo_pid" 2>/dev/null; do
+    if grep -q "$SUMMARY" "$LOG"; then
+        for _ in $(seq 60); do kill -0 "$odoo_pid" 2>/dev/null && sleep 1; done
+        if kill -0 "$odoo_pid" 2>/dev/null; then
+            hung=1
+            kill -KILL "$odoo_pid"
+        fi
+        break
+    fi
+    sleep 2
+done
+wait "$odoo_pid"
+status=$?
+wait
 set -e
+[ -z "$hung" ] || fail "odoo-bin had not exited a minute after its summary (a thread left running: see $LOG): killed."
 
 # Odoo's last word: "odoo.tests.result: 0 failed, 0 error(s) of 123 tests when loading database".
 summary=$(grep -oE "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database" "$LOG" \

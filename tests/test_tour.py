@@ -11,12 +11,15 @@ driven from here, in the same browser, between two tours.
 
 import base64
 import json
+import logging
+import shutil
+import subprocess
 import time
 from concurrent.futures import Future
 from datetime import date
 
 from odoo import Command
-from odoo.tests.common import HOST, ChromeBrowser, tagged
+from odoo.tests.common import HOST, ChromeBrowser, ChromeBrowserException, HttpCase, tagged
 
 from ..compat import GROUPS_FIELD, ODOO_19
 from ..dev.codagen import generate_statements, write_coda
@@ -29,6 +32,8 @@ from .parties import (
     OFFICE_LOGIN_PASSWORD,
     seed_company,
 )
+
+_logger = logging.getLogger(__name__)
 
 SETTINGS_URL = "/odoo/action-account.action_account_config"
 DASHBOARD_URL = "/odoo/action-account.open_account_journal_dashboard_kanban"
@@ -61,6 +66,27 @@ def one_page_pdf():
     xref = len(pdf)
     pdf += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
     return pdf + b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def stop_browser(browser):
+    """End the test's Chromium as 19.0's ``ChromeBrowser.stop`` does, on 18.0 too.
+
+    18.0's stop first asks the page to stop loading; on a busy machine Chromium may answer
+    "Not attached to an active page" (or not in time), and 18.0's stop then raises before it closes its
+    websocket and ends Chromium: the websocket's thread then keeps the test process from
+    ever exiting (CI's make test-odoo hung after its summary until CI's time limit, twice).
+    19.0 logs that answer and goes on; so does this."""
+    try:
+        browser.stop()
+    except (ChromeBrowserException, TimeoutError) as error:
+        _logger.info("Chromium refused a command while stopping (%s): ended all the same", error)
+        browser.ws.close()
+        browser.chrome.terminate()
+        try:
+            browser.chrome.wait(5)
+        except subprocess.TimeoutExpired:
+            browser.chrome.kill()
+        shutil.rmtree(browser.user_data_dir, ignore_errors=True)
 
 
 # "Back to the CodaBox settings" lands on the CodaBox setting, on screen, not at the top.
@@ -208,7 +234,7 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
     def test_click_path(self):
         browser = ChromeBrowser(self, success_signal="tour succeeded")
         self.addCleanup(self._wait_remaining_requests)
-        self.addCleanup(browser.stop)
+        self.addCleanup(stop_browser, browser)
         if ODOO_19:  # 19.0 serves a test's own browser within allow_requests only
             self.enterContext(self.allow_requests(browser=browser))
         self.authenticate("admin", "admin", browser=browser)
@@ -332,3 +358,17 @@ class TestClickPath(OfficeClientsMixin, BelgianCompanyHttpCase):
         self.assertEqual(journal.bank_account_id.sanitized_acc_number, NEW_IBAN)
         statement = self.env["account.bank.statement"].search([("journal_id", "=", journal.id)])
         self.assertEqual(statement.attachment_ids.mapped("name"), ["savings.cod"])
+
+
+@tagged("post_install", "-at_install")
+class TestBrowserStop(HttpCase):
+    def test_a_browser_whose_page_is_gone_is_ended_all_the_same(self):
+        """The test's Chromium is ended, and its websocket's thread with it, even when it
+        cannot answer the stop's commands (its page crashed here; 18.0's own stop raises
+        then, and the thread left behind kept Odoo's test runner from exiting)."""
+        browser = ChromeBrowser(self)
+        browser._websocket_send("Page.crash")
+        stop_browser(browser)
+        self.assertIsNotNone(browser.chrome.poll(), "Chromium still runs")
+        browser._receiver.join(5)
+        self.assertFalse(browser._receiver.is_alive(), "the websocket's thread still runs")
