@@ -72,9 +72,9 @@ def stop_browser(browser):
     """End the test's Chromium as 19.0's ``ChromeBrowser.stop`` does, on 18.0 too.
 
     18.0's stop first asks the page to stop loading; on a busy machine Chromium may answer
-    "Not attached to an active page" (or not in time), and 18.0's stop then raises before it closes its
-    websocket and ends Chromium: the websocket's thread then keeps the test process from
-    ever exiting (CI's make test-odoo hung after its summary until CI's time limit, twice).
+    "Not attached to an active page" (or not in time), and 18.0's stop then raises before
+    it closes its websocket and ends Chromium: the websocket's thread then keeps the test
+    process from ever exiting (CI's make test-odoo hung after its summary, twice).
     19.0 logs that answer and goes on; so does this."""
     try:
         browser.stop()
