@@ -369,6 +369,9 @@ class TestBrowserStop(HttpCase):
         browser = ChromeBrowser(self)
         browser._websocket_send("Page.crash")
         stop_browser(browser)
-        self.assertIsNotNone(browser.chrome.poll(), "Chromium still runs")
+        try:  # ended, not only asked to end: terminate() does not wait
+            browser.chrome.wait(10)
+        except subprocess.TimeoutExpired:
+            self.fail("Chromium still runs 10 s after the stop")
         browser._receiver.join(5)
         self.assertFalse(browser._receiver.is_alive(), "the websocket's thread still runs")
