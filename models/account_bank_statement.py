@@ -717,7 +717,8 @@ class AccountBankStatement(models.Model):
         (``account.move._check_balanced``, one query for all instead of two per entry; the
         check is Odoo's, only its timing changes), and Odoo's analytic distribution models
         searched for once (:meth:`_coda_distribution_models_apply`) instead of twice per
-        line.
+        line, and posted with their "checked" mark given at creation and their partners made
+        followers together (``account.move._codabox_subscribe_partners``).
 
         Override to create them otherwise, e.g. entry by entry in a module that needs
         each one's own events."""
@@ -730,6 +731,8 @@ class AccountBankStatement(models.Model):
             # False keeps Odoo's write per entry (a module that needs each one's own write)
             codabox_batch_link=self.env.context.get("codabox_batch_link", True),
             codabox_batch_sequence=True,
+            # False keeps Odoo's work per entry at posting (account.move._post)
+            codabox_batch_post=self.env.context.get("codabox_batch_post", True),
             codabox_no_distribution_model=not self._coda_distribution_models_apply(companies),
         )
         new_vals = [vals for vals in vals_list if not vals.get("codabox_resume_id")]

@@ -98,6 +98,22 @@ class TestImportBatch(CodaImportCase):
         self._distribution_model(suspense, None, self.shared_department)
         self.assertTrue(Statement._coda_distribution_models_apply(self.company))
 
+    def test_entries_checked_as_their_journal_says(self):
+        """Posting marks an entry checked as its journal says (``autocheck_on_post``); the
+        import gives that mark at creation, so a journal that does not check on posting
+        leaves its entries unchecked, and no tracking message says otherwise."""
+        self.journal.autocheck_on_post = False
+        moves = self._import("statement.cod")["statements"].line_ids.move_id
+        self.assertTrue(moves)
+        self.assertEqual(set(moves.mapped("checked")), {False})
+        self.assertEqual(set(moves.mapped("state")), {"posted"})
+        self.env.flush_all()
+        self.assertFalse(
+            moves.message_ids.tracking_value_ids.filtered(
+                lambda value: value.field_id.name == "checked"
+            )
+        )
+
     def test_unbalanced_entry_refused(self):
         """The balance check, run once after all the entries are created, refuses an
         unbalanced one and the import creates nothing."""
@@ -160,6 +176,17 @@ class TestImportBatch(CodaImportCase):
             [list(ranks["move"])],
         )
         stored["chatter"] = [(ranks["move"][row[0]], *row[1:]) for row in self.cr.fetchall()]
+        self.cr.execute(
+            """SELECT follower.res_id, follower.partner_id,
+                      ARRAY_AGG(rel.mail_message_subtype_id ORDER BY rel.mail_message_subtype_id)
+                 FROM mail_followers follower
+                 LEFT JOIN mail_followers_mail_message_subtype_rel rel
+                        ON rel.mail_followers_id = follower.id
+                WHERE follower.res_model = 'account.move' AND follower.res_id = ANY(%s)
+             GROUP BY follower.id ORDER BY follower.res_id, follower.partner_id""",
+            [list(ranks["move"])],
+        )
+        stored["followers"] = [(ranks["move"][row[0]], *row[1:]) for row in self.cr.fetchall()]
         return stored
 
     @staticmethod
@@ -173,8 +200,9 @@ class TestImportBatch(CodaImportCase):
 
     def test_entries_are_those_of_odoos_own_creation(self):
         """The same files imported twice from the same state: through Odoo's own creation
-        (its write per entry, ``codabox_batch_link=False``), then as the import does it. Every
-        stored column (but the moments) and the chatter are the same, partners, structured
+        (its write per entry and its posting entry by entry, ``codabox_batch_link=False`` and
+        ``codabox_batch_post=False``), then as the import does it. Every stored column (but the
+        moments), the chatter and the followers are the same, partners, structured
         communications, globalisations and a foreign currency's lines included."""
         counterparties = [
             {"name": "Peeters SRL", "account": "BE48001123456727"},
@@ -206,13 +234,25 @@ class TestImportBatch(CodaImportCase):
 
         with self.assertRaises(Rollback), self.cr.savepoint():
             entry_by_entry = self._stored(
-                import_all(self.env(context=dict(self.env.context, codabox_batch_link=False)))
+                import_all(
+                    self.env(
+                        context=dict(
+                            self.env.context, codabox_batch_link=False, codabox_batch_post=False
+                        )
+                    )
+                )
             )
             raise Rollback
         self.env.invalidate_all()
         batch = self._stored(import_all(self.env))
         self.maxDiff = None
         self.assertGreater(len(batch["account_move"]), 20)
+        # What the batch posting gives at once: a partner following its entries, all checked
+        partner_followers = [
+            row for row in batch["followers"] if row[1] != self.env.user.partner_id.id
+        ]
+        self.assertTrue(partner_followers)
+        self.assertEqual({row["checked"] for row in batch["account_move"]}, {True})
         for table, rows in entry_by_entry.items():
             self.assertEqual(len(batch[table]), len(rows), table)
             for expected, got in zip(rows, batch[table], strict=True):
