@@ -312,6 +312,8 @@ class AccountMove(models.Model):
             .sudo()
             .search([("id", "in", moves.partner_id.ids), ("active", "=", True)])
         )
+        if not partners:
+            return
         Followers = self.env["mail.followers"]
         following = {
             (res_id, partner_id)
