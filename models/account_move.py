@@ -250,15 +250,25 @@ class AccountMove(models.Model):
         moves = Move.browse([move_id for move_id, _vals, _fields in pending])
         written = [*STATEMENT_LINK, "is_manually_modified"]
         moves._set_next_made_sequence_gap(True)
+        # Posting reads the entries' invoice lines (_affect_tax_report), a search that would
+        # first write their items' names, emptied here (name False) until posting names them:
+        # read now, the items' names are written once, when posting has named them.
+        moves.fetch(["invoice_line_ids"])
         protection = [(fields_, Move.browse(move_id)) for move_id, _vals, fields_ in pending]
         protection += moves._get_protected_vals(written, moves)
         with self.env.protecting(protection):
             ordered = sorted(
                 (Move._fields[name] for name in STATEMENT_LINK), key=lambda f: f.write_sequence
             )
+            narration = Move._fields["narration"]
             for move_id, vals, _fields in pending:
                 move = Move.browse(move_id)
                 for field in ordered:
+                    # The narration Odoo writes back is the entry's own (the statement line
+                    # reads it from the entry), sanitized when it was given: the same value,
+                    # which Field.write would sanitize again to find it unchanged.
+                    if field is narration and vals["narration"] == move.narration:
+                        continue
                     field.write(move, vals[field.name])
             Move._fields["is_manually_modified"].write(moves, True)
             moves.modified(written)
@@ -336,6 +346,25 @@ class AccountMove(models.Model):
         # sudo: as mail.followers._insert_followers, which message_subscribe calls
         Followers.sudo().with_context(default_partner_id=False).create(vals_list)
         moves.invalidate_recordset(["message_follower_ids", "message_partner_ids"])
+
+    # -- the tax country of a CODA import's entries, computed as the ORM computes it ------------
+    # Odoo's constraint _validate_taxes_country calls _compute_tax_country_id directly, outside
+    # of a computation, to be sure the field is computed before it checks the taxes. Its
+    # assignment then is a write(): for a field that is neither stored nor inverted, the whole
+    # of account.move.write's business logic (tracking, dynamic lines, statement line sync) on
+    # every entry of the batch, and nothing written to the database. For the entries of an
+    # import (context key codabox_batch_post), the same method gives the same value the way
+    # the ORM gives a computed field's: into the cache, the fields depending on it invalidated.
+
+    def _compute_tax_country_id(self):
+        field = self._fields["tax_country_id"]
+        outside = self - self.env.protected(field)
+        if not (self.env.context.get("codabox_batch_post") and outside):
+            return super()._compute_tax_country_id()
+        with self.env.protecting([field], outside):
+            result = super()._compute_tax_country_id()
+        outside.modified(["tax_country_id"])
+        return result
 
     # -- entry names of a CODA import, given for the whole batch -------------------------------
     # Odoo names each new entry on its own (_set_next_sequence): two searches for the

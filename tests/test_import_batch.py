@@ -6,7 +6,8 @@ models still apply when the company has one, and an unbalanced entry is still re
 
 from datetime import date
 
-from odoo.exceptions import UserError
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests.common import tagged
 from odoo.tools import mute_logger
 
@@ -113,6 +114,56 @@ class TestImportBatch(CodaImportCase):
                 lambda value: value.field_id.name == "checked"
             )
         )
+
+    def test_tax_country_given_and_checked_as_odoo_does(self):
+        """The entries' tax country is computed as a computed field is, not written: the
+        import's entries have their company's fiscal country, nothing of it is written, and
+        Odoo's check of the taxes' country still refuses a tax of another country."""
+        moves = self._import("statement.cod")["statements"].line_ids.move_id
+        self.assertTrue(moves)
+        fiscal_country = self.company.account_fiscal_country_id
+        self.assertEqual(moves.tax_country_id, fiscal_country)
+        self.assertEqual(set(moves.mapped("tax_country_code")), {fiscal_country.code})
+
+        Move = self.env["account.move"].with_context(codabox_batch_post=True)
+        written = []
+        original_write = type(Move).write
+
+        def spying_write(records, vals):
+            written.append(set(vals))
+            return original_write(records, vals)
+
+        foreign = self.env.ref("base.fr")
+        self.assertNotEqual(foreign, fiscal_country)
+        group = self.env["account.tax.group"].create(
+            {"name": "French taxes", "country_id": foreign.id, "company_id": self.company.id}
+        )
+        tax = self.env["account.tax"].create(
+            {
+                "name": "French VAT",
+                "amount": 20.0,
+                "country_id": foreign.id,
+                "tax_group_id": group.id,
+                "company_id": self.company.id,
+            }
+        )
+        accounts = self.env["account.account"].search(
+            [("company_ids", "in", self.company.id), ("account_type", "=", "income")], limit=2
+        )
+        self.patch(type(Move), "write", spying_write)
+        with self.assertRaisesRegex(ValidationError, "fiscal country"), self.cr.savepoint():
+            Move.create(
+                {
+                    "journal_id": self.journal.id,
+                    "line_ids": [
+                        Command.create(
+                            {"account_id": accounts[0].id, "debit": 100.0, "tax_ids": tax.ids}
+                        ),
+                        Command.create({"account_id": accounts[1].id, "credit": 100.0}),
+                    ],
+                }
+            )
+        self.assertNotIn({"tax_country_id"}, written)
 
     def test_unbalanced_entry_refused(self):
         """The balance check, run once after all the entries are created, refuses an
