@@ -19,6 +19,13 @@ STATEMENT_LINK = frozenset({"statement_line_id", "narration", "name"})
 # Where the links of a CODA import wait for their batch write (the cursor's cache: the
 # context cannot hold them, and they must not outlive the transaction's cursor).
 PENDING_LINKS = "codabox_pending_statement_links"
+# The marks Odoo writes on the entries of an import, one write for all of them, that then
+# change nothing: "checked", given at creation (_codabox_checked_at_creation), and
+# is_manually_modified, which account.move.create resets to False on the entries it has just
+# created with False. Such a write only runs account.move.write's business logic again (the
+# journal items' debit and credit computed once more, to the same values): write skips it
+# for the entries of an import (context key codabox_batch_post).
+UNCHANGED_MARKS = frozenset({"checked", "is_manually_modified"})
 # What may be paid: posted invoices, bills and credit notes, not fully paid yet.
 OPEN_DOCUMENT = "{move}state = 'posted' AND {move}payment_state IN ('not_paid', 'partial')"
 MATCHED_TYPES = ("out_invoice", "out_refund", "in_invoice", "in_refund")
@@ -224,10 +231,10 @@ class AccountMove(models.Model):
             return True
         if (
             self.env.context.get("codabox_batch_post")
-            and vals.keys() == {"checked"}
-            and all(move.checked == vals["checked"] for move in self)
+            and vals.keys() <= UNCHANGED_MARKS
+            and all(move[name] == value for move in self for name, value in vals.items())
         ):
-            return True  # given at creation (_codabox_checked_at_creation): nothing changes
+            return True  # nothing changes: see UNCHANGED_MARKS
         return super().write(vals)
 
     def _codabox_keep_statement_link(self, vals):
