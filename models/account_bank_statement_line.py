@@ -254,12 +254,12 @@ class AccountBankStatementLine(models.Model):
             and not line.is_reconciled
             and not line.currency_id.is_zero(line.amount)
         )
-        untouched = self.browse()
+        untouched = []
         for line in lines:
             _liquidity, suspense, other = line._seek_for_lines()
             if len(suspense) == 1 and not other:
-                untouched |= line
-        return untouched
+                untouched.append(line.id)
+        return self.browse(dict.fromkeys(untouched))  # the lines once each, in their order
 
     def _codabox_structured_reference(self):
         """The line's structured reference, normalised (``matching.normalise_reference``), or
@@ -358,8 +358,7 @@ class AccountBankStatementLine(models.Model):
             return reconciled, refused
         for line, _move, _items, note in matches:
             line._codabox_set_note(note)
-            reconciled |= line
-        return reconciled, refused
+        return self.browse(dict.fromkeys(line.id for line, *_rest in matches)), refused
 
     @api.model
     def _codabox_apply_one(self, match):
@@ -395,25 +394,24 @@ class AccountBankStatementLine(models.Model):
 
         :param matches: ``[(line, document, its open receivable/payable items, note)]``
         """
-        Item = self.env["account.move.line"]
-        counterparts = defaultdict(lambda: Item)  # (account, partner): suspense items
-        liquidities = defaultdict(lambda: Item)  # partner: items of lines without partner
+        counterparts = defaultdict(list)  # (account, partner): ids of suspense items
+        liquidities = defaultdict(list)  # partner: ids of items of lines without partner
         plan, learn = [], []
         for line, move, items, _note in matches:
             partner = move.commercial_partner_id
             liquidity, suspense, _other = line._seek_for_lines()
-            counterparts[items.account_id, partner] |= suspense
+            counterparts[items.account_id, partner] += suspense.ids
             if not line.partner_id:
-                liquidities[partner] |= liquidity
+                liquidities[partner] += liquidity.ids
             if not line.partner_id or line.partner_id == partner:  # not another payer's
                 learn.append((line, partner))
             plan.append(suspense | items)
         # As Odoo's own "undo reconciliation" writes the items of a posted statement entry.
-        Item = Item.with_context(skip_readonly_check=True)
-        for partner, items in liquidities.items():
-            items.with_env(Item.env).write({"partner_id": partner.id})  # the line follows
-        for (account, partner), items in counterparts.items():
-            items.with_env(Item.env).write({"account_id": account.id, "partner_id": partner.id})
+        Item = self.env["account.move.line"].with_context(skip_readonly_check=True)
+        for partner, ids in liquidities.items():
+            Item.browse(ids).write({"partner_id": partner.id})  # the line follows
+        for (account, partner), ids in counterparts.items():
+            Item.browse(ids).write({"account_id": account.id, "partner_id": partner.id})
         Item._reconcile_plan(plan)
         self._codabox_learn_bank_accounts(learn)
 

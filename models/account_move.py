@@ -439,7 +439,7 @@ class AccountMove(models.Model):
             return self.browse()
         ordered = self.sorted(lambda move: (move.journal_id.id, move.date, move.ref or "", move.id))
         self._codabox_prepare_naming()
-        named = self.browse()
+        named_ids = []
         try:
             with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
                 period = None  # (journal, first day, last day, format, its values)
@@ -452,9 +452,9 @@ class AccountMove(models.Model):
                         _journal, _start, _end, format_string, values = period
                         values["seq"] += 1
                         move.name = format_string.format(**values)
-                        named |= move
+                        named_ids.append(move.id)
                         continue
-                    named.flush_recordset(["name"])
+                    self.browse(named_ids).flush_recordset(["name"])
                     last = move._get_last_sequence()
                     if not last:  # the first entry of its period: Odoo names it
                         move._set_next_sequence()
@@ -464,7 +464,8 @@ class AccountMove(models.Model):
                         values = period[4]
                         values["seq"] += 1
                         move.name = period[3].format(**values)
-                        named |= move
+                        named_ids.append(move.id)
+                named = self.browse(named_ids)
                 named.flush_recordset(["name"])
         except (pgerrors.ExclusionViolation, pgerrors.UniqueViolation):
             self.name = False  # Odoo's _compute_name names them again, one by one
