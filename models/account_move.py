@@ -466,24 +466,30 @@ class AccountMove(models.Model):
                         move.name = period[3].format(**values)
                         named_ids.append(move.id)
                 named = self.browse(named_ids)
-                named.flush_recordset(["name"])
+                named._compute_split_sequence()
+                named.flush_recordset(["name", "sequence_prefix", "sequence_number"])
         except (pgerrors.ExclusionViolation, pgerrors.UniqueViolation):
             self.name = False  # Odoo's _compute_name names them again, one by one
             return self.browse()
-        named._compute_split_sequence()
-        named.flush_recordset(["sequence_prefix", "sequence_number"])
         return named
 
     def _codabox_prepare_naming(self):
         """What ``_set_next_sequence`` does before it writes a name: the entries' other
         fields written first, and the fields depending on the name to be computed again
-        (the ORM protects them while the name is computed)."""
+        (the ORM protects them while the name is computed). The split of the name
+        (``sequence_prefix``, ``sequence_number``) is left out: :meth:`_codabox_name_batch`
+        computes it once the entries are named (``_set_next_sequence`` reads the journal's
+        last name before it marks it; marked here, reading the last name would compute and
+        write it for the unnamed entries first, one more UPDATE of them all)."""
         self.flush_recordset()
         registry = self.env.registry
+        split = {self._fields["sequence_prefix"], self._fields["sequence_number"]}
         triggers = registry._field_triggers[self._fields["name"]]
         for inverse_field, triggered_fields in triggers.items():
             for triggered_field in triggered_fields:
                 if not triggered_field.store or not triggered_field.compute:
+                    continue
+                if triggered_field in split and not inverse_field:
                     continue
                 for field in registry.field_inverses[inverse_field[0]] if inverse_field else [None]:
                     self.env.add_to_compute(triggered_field, self[field.name] if field else self)
